@@ -1,0 +1,70 @@
+"""CLI: pieces shared by commands — error exits, time options, progress bars."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from loghealth.parsing import resolve_timezone
+from loghealth.parsing.timestamps import from_iso
+from loghealth.sources import FileInput
+
+__all__ = ["PROGRESS_MIN_BYTES", "fail", "parse_since", "progress_for", "stderr", "timezone_option"]
+
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+"""Inputs larger than this in total get a progress bar (on a terminal)."""
+
+stderr = Console(stderr=True)
+_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def fail(message: str) -> NoReturn:
+    """Print a one-line error to stderr and exit with code 2 (usage or input error)."""
+    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def timezone_option(name: str | None) -> tzinfo:
+    """Resolve `--timezone` or exit 2 with the reason."""
+    try:
+        return resolve_timezone(name)
+    except ValueError as error:
+        fail(str(error))
+
+
+def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
+    """Read `--since`: an ISO time (naive ones in `tz`) or a relative age like `30m`, `2h`, `7d`."""
+    if not text:
+        return None
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        return now - timedelta(**{_UNITS[relative.group(2).lower()]: int(relative.group(1))})
+    value = from_iso(text, tz)
+    if value is None:
+        try:
+            value = from_iso(datetime.fromisoformat(text).isoformat(), tz)
+        except ValueError:
+            fail(f"--since {text!r}: use an ISO time (2024-05-01T10:00) or an age (30m, 2h, 7d)")
+    return value
+
+
+@contextmanager
+def progress_for(inputs: Sequence[FileInput], enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A byte progress bar on stderr when `enabled` and the inputs exceed `PROGRESS_MIN_BYTES`."""
+    total = sum(i.size_bytes for i in inputs)
+    if not enabled or total < PROGRESS_MIN_BYTES or not stderr.is_terminal:
+        yield None
+        return
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task("scanning", total=total)
+        yield lambda n: progress.advance(task, n)

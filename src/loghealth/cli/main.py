@@ -1,0 +1,43 @@
+"""CLI entry point: the `loghealth` command and its sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from loghealth import __version__
+from loghealth.cli.catalog import catalog_app
+from loghealth.cli.parse import parse_command
+from loghealth.cli.scan import scan_command
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="loghealth",
+    help="Find known problems in your logs, explain them, and score their health.\n\n"
+         "Start with: loghealth scan PATH",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("scan")(scan_command)
+app.command("parse")(parse_command)
+app.add_typer(catalog_app, name="catalog")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"loghealth {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Find known problems in your logs, explain them, and score their health."""
+
+
+def main() -> None:
+    """Run the CLI (console script `loghealth`)."""
+    app()

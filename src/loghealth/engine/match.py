@@ -1,0 +1,79 @@
+"""Engine: match a record against the compiled catalog; at most one hit per record.
+
+Candidates are tried most specific first (user rules > app packs > generic; narrowed by logger
+or format > not), cheap gates (format, level, logger) before the regex. The first candidate that
+passes every gate and whose pattern is found in the message wins.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from loghealth.model import Hit, LogRecord
+from loghealth.rules.compile import CompiledSignature
+
+__all__ = ["Gate", "Matcher", "Verdict"]
+
+
+class Gate(enum.StrEnum):
+    """Why a signature did or did not count for a record."""
+
+    PASSED = "passed"
+    NO_MATCH = "pattern not found"
+    FORMAT = "format gate"
+    LEVEL = "level gate"
+    LOGGER = "logger gate"
+    BELOW_MIN_COUNT = "below min_count"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One signature's outcome for one record (for `catalog test` and `rules test`)."""
+
+    signature_id: str
+    gate: Gate
+    detail: str = ""
+
+
+def _gate(compiled: CompiledSignature, record: LogRecord) -> tuple[Gate, str]:
+    signature = compiled.signature
+    if compiled.formats and record.format not in compiled.formats:
+        return Gate.FORMAT, f"record format {record.format} not in {sorted(compiled.formats)}"
+    minimum = signature.min_level
+    if minimum is not None and record.level is not None and record.level < minimum:
+        return Gate.LEVEL, f"level {record.level.name} below {minimum.name}"
+    prefix = signature.spec.logger_prefix
+    if prefix and not (record.logger or "").startswith(prefix):
+        return Gate.LOGGER, f"logger {record.logger!r} does not start with {prefix!r}"
+    return Gate.PASSED, ""
+
+
+class Matcher:
+    """Picks the winning signature for each record. Pure: no I/O, no clock."""
+
+    def __init__(self, compiled: list[CompiledSignature]) -> None:
+        self._compiled = sorted(compiled, key=lambda c: c.specificity, reverse=True)
+
+    @property
+    def signatures(self) -> list[CompiledSignature]:
+        """The compiled signatures, most specific first."""
+        return list(self._compiled)
+
+    def match(self, record: LogRecord) -> Hit | None:
+        """Return the hit of the most specific signature that passes all gates, or None."""
+        for compiled in self._compiled:
+            gate, _ = _gate(compiled, record)
+            if gate is Gate.PASSED and compiled.regex.search(record.message):
+                return Hit(compiled.signature.id, record)
+        return None
+
+    def explain(self, record: LogRecord) -> list[Verdict]:
+        """Every signature whose pattern is found in the record, with the gate that decided it."""
+        verdicts = []
+        for compiled in self._compiled:
+            if compiled.regex.search(record.message) is None:
+                continue
+            gate, detail = _gate(compiled, record)
+            verdicts.append(Verdict(compiled.signature.id, gate, detail))
+        return verdicts

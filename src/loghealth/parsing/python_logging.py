@@ -1,0 +1,82 @@
+"""Parsing: CPython `logging` output in the layouts people actually configure.
+
+Covers `%(asctime)s %(levelname)s %(name)s: %(message)s`, `%(asctime)s - %(name)s - %(levelname)s -
+%(message)s`, `[%(levelname)s]` variants, `logging.BASIC_FORMAT` (`LEVEL:name:message`), uvicorn's
+`INFO:     message` and gunicorn's `[ts] [pid] [LEVEL] message`. Source: CPython `logging` docs,
+"LogRecord attributes"; uvicorn and gunicorn default log configs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from loghealth.parsing.base import Parsed
+from loghealth.parsing.context import ParseContext
+from loghealth.parsing.levels import level_from_word
+from loghealth.parsing.timestamps import ISO_PATTERN, from_iso
+
+__all__ = ["PythonLoggingParser"]
+
+_LEVEL = r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE|NOTSET)"
+_TS = rf"(?P<ts>{ISO_PATTERN})"
+_NAME = r"(?P<logger>[A-Za-z_][\w.\-]*)"
+
+_VARIANTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern))
+    for label, pattern in (
+        # %(asctime)s %(levelname)s %(name)s: %(message)s   (also with [name])
+        ("default", rf"{_TS}\s+{_LEVEL}\s+\[?{_NAME}\]?:\s?(?P<msg>.*)"),
+        # %(asctime)s - %(name)s - %(levelname)s - %(message)s
+        ("dash", rf"{_TS}\s+-\s+{_NAME}\s+-\s+{_LEVEL}\s+-\s?(?P<msg>.*)"),
+        # %(asctime)s - %(levelname)s - %(name)s - %(message)s
+        ("dash_level_first", rf"{_TS}\s+-\s+{_LEVEL}\s+-\s+{_NAME}\s+-\s?(?P<msg>.*)"),
+        # %(asctime)s [%(levelname)s] %(name)s: %(message)s   and [ts] [LEVEL] name: msg
+        ("bracket", rf"\[?{_TS}\]?\s+\[{_LEVEL}\]\s+(?:{_NAME}:\s)?(?P<msg>.*)"),
+        # %(asctime)s | %(levelname)s | %(name)s | %(message)s
+        ("pipe", rf"{_TS}\s*\|\s*{_LEVEL}\s*\|\s*{_NAME}\s*\|\s?(?P<msg>.*)"),
+        # [%(levelname)s] %(asctime)s %(name)s: %(message)s
+        ("level_first", rf"\[{_LEVEL}\]\s+(?:{_TS}\s+)?(?:{_NAME}:\s)?(?P<msg>.*)"),
+        # gunicorn: [2024-05-01 10:00:00 +0000] [1234] [INFO] Starting gunicorn 21.2.0
+        ("gunicorn", rf"\[{_TS}\]\s+\[(?P<pid>\d+)\]\s+\[{_LEVEL}\]\s(?P<msg>.*)"),
+        # logging.BASIC_FORMAT: LEVEL:name:message
+        ("basic", rf"{_LEVEL}:{_NAME}:(?P<msg>.*)"),
+        # uvicorn: INFO:     Application startup complete.
+        ("uvicorn", rf"{_LEVEL}:\s+(?P<msg>.*)"),
+    )
+)
+
+_DEFAULT_LOGGER = {"gunicorn": "gunicorn", "uvicorn": "uvicorn"}
+
+
+class PythonLoggingParser:
+    """Parser for Python `logging` lines; tracebacks are folded in by the framer.
+
+    Remembers the layout that matched last and tries it first, so a file costs one regex per line.
+    """
+
+    name = "python_logging"
+
+    def __init__(self) -> None:
+        self._order = list(_VARIANTS)
+
+    def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
+        """Parse one line; None if no known layout fits."""
+        for index, (label, pattern) in enumerate(self._order):
+            found = pattern.match(line)
+            if found is None:
+                continue
+            if index:
+                self._order.insert(0, self._order.pop(index))
+            groups = found.groupdict()
+            ts_text = groups.get("ts")
+            fields: dict[str, object] = {"layout": label}
+            if groups.get("pid"):
+                fields["pid"] = int(groups["pid"])
+            return Parsed(
+                timestamp=from_iso(ts_text, ctx.tz) if ts_text else None,
+                level=level_from_word(groups["level"]),
+                logger=groups.get("logger") or _DEFAULT_LOGGER.get(label),
+                message=groups["msg"],
+                fields=fields,
+            )
+        return None

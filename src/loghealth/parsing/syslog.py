@@ -1,0 +1,112 @@
+"""Parsing: syslog lines, RFC 5424 (IETF) and RFC 3164 (BSD), as written to files or sent on the wire.
+
+The program name (RFC 3164 TAG / RFC 5424 APP-NAME) becomes the record's `logger`; the priority,
+when present, gives the level (RFC 5424 §6.2.1 severities) and `fields.facility`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from loghealth.parsing.base import Parsed
+from loghealth.parsing.context import ParseContext
+from loghealth.parsing.levels import level_from_syslog_severity
+from loghealth.parsing.timestamps import ISO_PATTERN, from_iso, from_syslog
+
+__all__ = ["Rfc3164Parser", "Rfc5424Parser"]
+
+_PRI = r"(?:<(?P<pri>\d{1,3})>)"
+
+_RFC5424 = re.compile(
+    rf"{_PRI}1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$"
+)
+
+_TAG = r"(?P<tag>[^\s\[:]{1,64})(?:\[(?P<pid>[^\]\s]{1,32})\])?:"
+_RFC3164 = re.compile(
+    rf"{_PRI}?(?P<mon>[A-Z][a-z]{{2}}) {{1,2}}(?P<day>\d{{1,2}}) (?P<hms>\d{{2}}:\d{{2}}:\d{{2}})"
+    rf"(?: (?P<host>[^\s:]+))? {_TAG} ?(?P<msg>.*)$"
+)
+# rsyslog's RSYSLOG_FileFormat: RFC 3339 time, then the same HOST TAG: MSG
+_RFC3164_ISO = re.compile(rf"{_PRI}?(?P<ts>{ISO_PATTERN}) (?P<host>[^\s:]+) {_TAG} ?(?P<msg>.*)$")
+# BSD line without a TAG ("host message"): keep it, with no program
+_RFC3164_NOTAG = re.compile(
+    rf"{_PRI}?(?P<mon>[A-Z][a-z]{{2}}) {{1,2}}(?P<day>\d{{1,2}}) (?P<hms>\d{{2}}:\d{{2}}:\d{{2}})"
+    r" (?P<host>\S+) (?P<msg>.*)$"
+)
+
+
+def _priority_fields(pri: str | None, fields: dict[str, object]) -> int | None:
+    if pri is None:
+        return None
+    value = int(pri)
+    if value > 191:
+        return None
+    fields["facility"] = value >> 3
+    return value & 7
+
+
+class Rfc5424Parser:
+    """Parser for RFC 5424 lines: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`."""
+
+    name = "syslog_rfc5424"
+
+    def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
+        """Parse one line; None if it is not RFC 5424."""
+        found = _RFC5424.match(line)
+        if found is None:
+            return None
+        fields: dict[str, object] = {}
+        severity = _priority_fields(found["pri"], fields)
+        for key in ("host", "procid", "msgid"):
+            if found[key] != "-":
+                fields[key] = found[key]
+        if found["sd"] != "-":
+            fields["structured_data"] = found["sd"]
+        app = found["app"] if found["app"] != "-" else None
+        if app:
+            fields["program"] = app
+        message = (found["msg"] or "").removeprefix("\ufeff")
+        return Parsed(
+            timestamp=from_iso(found["ts"], ctx.tz) if found["ts"] != "-" else None,
+            level=level_from_syslog_severity(severity) if severity is not None else None,
+            logger=app,
+            message=message,
+            fields=fields,
+        )
+
+
+class Rfc3164Parser:
+    """Parser for BSD syslog lines: `[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG` (and rsyslog's ISO time)."""
+
+    name = "syslog_rfc3164"
+
+    def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
+        """Parse one line; None if it is not BSD syslog."""
+        found = _RFC3164.match(line) or _RFC3164_ISO.match(line) or _RFC3164_NOTAG.match(line)
+        if found is None:
+            return None
+        groups = found.groupdict()
+        fields: dict[str, object] = {}
+        severity = _priority_fields(groups.get("pri"), fields)
+        if groups.get("host"):
+            fields["host"] = groups["host"]
+        program = groups.get("tag")
+        if program:
+            fields["program"] = program
+        if groups.get("pid"):
+            pid = groups["pid"]
+            fields["pid"] = int(pid) if pid.isdigit() else pid
+        if groups.get("ts"):
+            timestamp = from_iso(groups["ts"], ctx.tz)
+        else:
+            timestamp = from_syslog(groups["mon"], groups["day"], groups["hms"], ctx)
+        if timestamp is None:
+            return None
+        return Parsed(
+            timestamp=timestamp,
+            level=level_from_syslog_severity(severity) if severity is not None else None,
+            logger=program,
+            message=groups["msg"],
+            fields=fields,
+        )

@@ -1,0 +1,50 @@
+"""Rules: compile each signature's patterns into one case-insensitive regex, collecting errors.
+
+Patterns use Python `re` syntax and are searched (not anchored) in a record's message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from loghealth.rules.loader import Signature
+
+__all__ = ["CompiledSignature", "compile_signatures"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSignature:
+    """A signature with its patterns compiled (one alternation) and its gates precomputed."""
+
+    signature: Signature
+    regex: re.Pattern[str]
+    patterns: tuple[re.Pattern[str], ...]
+    formats: frozenset[str]
+
+    @property
+    def specificity(self) -> tuple[int, int, int]:
+        """Sort key, highest first: tier, then gated by logger/format, then earlier catalog order."""
+        spec = self.signature.spec
+        narrowed = int(bool(spec.logger_prefix) or bool(spec.applies_to.formats))
+        return (int(self.signature.tier), narrowed, -self.signature.order)
+
+
+def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignature], list[str]]:
+    """Compile signatures; one that fails to compile is left out and its error returned.
+
+    Returns the compiled signatures (most specific first) and one message per failure.
+    """
+    compiled: list[CompiledSignature] = []
+    errors: list[str] = []
+    for signature in signatures:
+        try:
+            patterns = tuple(re.compile(p, re.IGNORECASE) for p in signature.spec.patterns)
+            joined = re.compile("|".join(f"(?:{p})" for p in signature.spec.patterns), re.IGNORECASE)
+        except re.error as error:
+            errors.append(f"{signature.id}: pattern does not compile: {error}")
+            continue
+        compiled.append(CompiledSignature(signature, joined, patterns,
+                                          frozenset(signature.spec.applies_to.formats)))
+    compiled.sort(key=lambda c: c.specificity, reverse=True)
+    return compiled, errors
