@@ -4,6 +4,7 @@ from loghealth.parsing.base import Parsed, Parser
 from loghealth.parsing.context import ParseContext, resolve_timezone
 from loghealth.parsing.detect import PARSER_NAMES, Detection, create_parser, detect_format
 from loghealth.parsing.framing import frame_records
+from loghealth.parsing.text import parse_lines
 
 __all__ = [
     "PARSER_NAMES",
@@ -14,5 +15,6 @@ __all__ = [
     "create_parser",
     "detect_format",
     "frame_records",
+    "parse_lines",
     "resolve_timezone",
 ]

@@ -37,7 +37,7 @@ _CONTINUATION = re.compile(
     r"|\^+$"
     r"|\}\s*$"
 )
-_OPENS_BLOCK = re.compile(r"Traceback \(most recent call last\)|goroutine \d+ \[|^\s+at ", re.MULTILINE)
+_OPENS_BLOCK = re.compile(r"Traceback \(most recent call last\)|goroutine \d+ \[")
 
 
 @dataclass(slots=True)

@@ -71,7 +71,7 @@ _LEVEL = re.compile(
     rf"(?:(?<=[\s\[<(|:])|^)(?:(?P<upper>{LEVEL_WORDS_PATTERN})|\[(?P<bracketed>(?i:{LEVEL_WORDS_PATTERN}))\])"
     r"(?=[\]\s:>)|,]|$)"
 )
-_THREAD = re.compile(r"\[(?P<thread>[^\]\s]{1,120})\]\s+")
+_THREAD = re.compile(r"\[(?P<thread>[^\]]{1,120})\]\s+")
 _LOGGER = re.compile(r"(?P<logger>[A-Za-z_][\w$-]*(?:\.[\w$-]+)+|[A-Za-z_][\w$.-]*(?=:\s)):?\s+")
 _SEPARATORS = " \t-:|"
 

@@ -11,7 +11,7 @@ import re
 from loghealth.parsing.base import Parsed
 from loghealth.parsing.context import ParseContext
 from loghealth.parsing.levels import level_from_syslog_severity
-from loghealth.parsing.timestamps import ISO_PATTERN, from_iso, from_syslog
+from loghealth.parsing.timestamps import from_iso, from_syslog
 
 __all__ = ["Rfc3164Parser", "Rfc5424Parser"]
 
@@ -28,7 +28,10 @@ _RFC3164 = re.compile(
     rf"(?: (?P<host>[^\s:]+))? {_TAG} ?(?P<msg>.*)$"
 )
 # rsyslog's RSYSLOG_FileFormat: RFC 3339 time, then the same HOST TAG: MSG
-_RFC3164_ISO = re.compile(rf"{_PRI}?(?P<ts>{ISO_PATTERN}) (?P<host>[^\s:]+) {_TAG} ?(?P<msg>.*)$")
+_RFC3164_ISO = re.compile(
+    rf"{_PRI}?(?P<ts>\d{{4}}-\d{{2}}-\d{{2}}T\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?(?:Z|[+-]\d{{2}}:\d{{2}}))"
+    rf" (?P<host>[^\s:]+) {_TAG} ?(?P<msg>.*)$"
+)
 # BSD line without a TAG ("host message"): keep it, with no program
 _RFC3164_NOTAG = re.compile(
     rf"{_PRI}?(?P<mon>[A-Z][a-z]{{2}}) {{1,2}}(?P<day>\d{{1,2}}) (?P<hms>\d{{2}}:\d{{2}}:\d{{2}})"

@@ -92,9 +92,10 @@ def _open(source: FileInput) -> BinaryIO:
         handle = source.path.open("rb")
     except OSError as error:
         raise InputError(f"{source.name}: {error.strerror or error}") from None
-    if handle.read(2) == _GZIP_MAGIC:
-        handle.seek(0)
-        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
+    is_gzip = handle.read(2) == _GZIP_MAGIC
+    if is_gzip:
+        handle.close()
+        return gzip.open(source.path, "rb")  # type: ignore[return-value]
     handle.seek(0)
     return handle
 

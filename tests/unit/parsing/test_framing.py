@@ -1,0 +1,106 @@
+"""Framing and bad input: tracebacks fold, nothing crashes, no line is lost."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loghealth.model import Level
+from loghealth.parsing import PARSER_NAMES, ParseContext, create_parser, parse_lines
+from loghealth.runtime import ScanOptions
+from loghealth.runtime.scan import iter_source_records
+from loghealth.sources import FileInput
+
+CTX = ParseContext(tz=UTC, now=datetime(2024, 6, 1, tzinfo=UTC), source="t.log")
+OPTIONS = ScanOptions(tz=UTC, now=datetime(2024, 6, 1, tzinfo=UTC))
+
+
+def _records(path: Path) -> list:
+    _, records = iter_source_records(FileInput(str(path), path, path.stat().st_size), OPTIONS)
+    return list(records)
+
+
+def test_python_traceback_and_chained_exception_fold_into_one_record() -> None:
+    lines = [
+        "2024-05-01 10:00:00,000 ERROR app: boom",
+        "Traceback (most recent call last):",
+        '  File "a.py", line 1, in <module>',
+        "KeyError: 'x'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "a.py", line 3, in <module>',
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
+        "[SQL: INSERT INTO jobs VALUES (?)]",
+        "2024-05-01 10:00:01,000 INFO app: next",
+    ]
+    records = parse_lines(lines, CTX)
+    assert [r.line for r in records] == [1, 12]
+    assert "database is locked" in records[0].message
+    assert records[0].message.endswith("[SQL: INSERT INTO jobs VALUES (?)]")
+    assert records[0].level is Level.ERROR
+
+
+def test_java_stack_trace_folds_and_next_plain_line_is_kept_raw() -> None:
+    lines = [
+        "2024-05-01 10:00:00,000 ERROR [main] com.example.App: failed",
+        "java.net.NoRouteToHostException: No route to host",
+        "\tat java.base/sun.nio.ch.Net.connect0(Native Method)",
+        "Caused by: java.io.IOException: boom",
+        "\t... 3 more",
+        "hello world",
+    ]
+    records = parse_lines(lines, CTX)
+    assert len(records) == 2
+    assert "NoRouteToHostException" in records[0].message
+    assert records[1].is_unparsed and records[1].message == "hello world"
+
+
+def test_empty_file_gives_no_records(tmp_path: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    assert _records(path) == []
+
+
+def test_ten_megabyte_line_is_one_record(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    path.write_bytes(b"2024-05-01 10:00:00,000 ERROR app: " + b"x" * 10_000_000 + b"\nnext\n")
+    records = _records(path)
+    assert len(records) == 2
+    assert len(records[0].message) == 10_000_000
+
+
+def test_gzip_files_are_read_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "app.log.1"
+    path.write_bytes(gzip.compress(b"2024-05-01 10:00:00,000 ERROR app: compressed\n"))
+    records = _records(path)
+    assert [r.message for r in records] == ["compressed"]
+
+
+def test_every_line_is_accounted_for(tmp_path: Path) -> None:
+    lines = ["2024-05-01 10:00:00,000 INFO app: a", "garbage", "", "more garbage",
+             "2024-05-01 10:00:01,000 INFO app: b"]
+    path = tmp_path / "x.log"
+    path.write_text("\n".join(lines))
+    records = _records(path)
+    assert [r.line for r in records] == [1, 2, 4, 5]
+    assert sum(r.is_unparsed for r in records) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=200), max_size=8))
+def test_parsers_never_raise(lines: list[str]) -> None:
+    for name in PARSER_NAMES:
+        parser = create_parser(name)
+        for line in lines:
+            parser.parse(line, CTX)
+    records = parse_lines(lines, CTX)
+    non_blank = [line for line in lines if line.strip()]
+    assert len(records) <= len(non_blank)
+    for record in records:
+        assert record.timestamp is None or record.timestamp.tzinfo is not None
