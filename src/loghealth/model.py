@@ -56,7 +56,9 @@ class Severity(enum.IntEnum):
         try:
             return cls[text.strip().upper()]
         except KeyError:
-            raise ValueError(f"unknown severity {text!r}: use info, warning, error or critical") from None
+            raise ValueError(
+                f"unknown severity {text!r}: use info, warning, error or critical"
+            ) from None
 
 
 class Category(enum.StrEnum):
@@ -90,7 +92,7 @@ class Area(enum.StrEnum):
 class LogRecord:
     """One parsed log entry.
 
-    `message` may span lines (continuation lines are folded in with `\\n`). `timestamp` is aware
+    `message` may span lines (continuation lines are folded in with newlines). `timestamp` is aware
     UTC or None when the line carries none. `line` is the 1-based line number of the record's first
     line in its source; `raw` is that first line as read. `format` names the parser that produced
     the record, or `raw` for a line no parser understood.

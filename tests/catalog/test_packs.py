@@ -1,4 +1,4 @@
-"""The catalog is data, tested like code: schema, texts, and every example line of every signature."""
+"""The catalog is data, tested like code: schema, texts, every example of every signature."""
 
 from __future__ import annotations
 
@@ -99,8 +99,14 @@ def test_generic_pack_covers_every_area() -> None:
 
 def test_bambuddy_pack_is_exactly_the_six_signatures() -> None:
     bambuddy = {s.id: s for s in SIGNATURES if s.pack == "bambuddy"}
-    assert set(bambuddy) == {"ftp-auth-rejected", "ftp-connection-timeout", "ftp-ssl-error",
-                             "mqtt-connection-flapping", "camera-connection-refused", "database-locked"}
+    assert set(bambuddy) == {
+        "ftp-auth-rejected",
+        "ftp-connection-timeout",
+        "ftp-ssl-error",
+        "mqtt-connection-flapping",
+        "camera-connection-refused",
+        "database-locked",
+    }
     assert all(s.tier is Tier.APP for s in bambuddy.values())
     assert bambuddy["database-locked"].spec.logger_prefix is None
     assert bambuddy["mqtt-connection-flapping"].spec.threshold.min_count == 5

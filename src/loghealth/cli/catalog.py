@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from loghealth.clock import SystemClock
 from loghealth.cli.common import fail, timezone_option
+from loghealth.clock import SystemClock
 from loghealth.engine import Engine, Gate
 from loghealth.rules.loader import Catalog, CatalogError, available_packs, load_catalog
 from loghealth.runtime import ScanOptions
@@ -22,8 +22,9 @@ from loghealth.sources import InputError, discover_inputs
 
 __all__ = ["catalog_app"]
 
-catalog_app = typer.Typer(help="Browse the signature catalog and test it against logs.",
-                          no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Browse the signature catalog and test it against logs.", no_args_is_help=True
+)
 _EXAMPLES_PER_REASON = 3
 
 
@@ -32,8 +33,8 @@ def _load(packs: list[str] | None = None, rules: list[Path] | None = None) -> Ca
         catalog = load_catalog(packs, rules or ())
     except CatalogError as error:
         fail(str(error))
-    for error in catalog.errors:
-        Console(stderr=True).print(f"[red]rule error:[/] {error}", highlight=False)
+    for problem in catalog.errors:
+        Console(stderr=True).print(f"[red]rule error:[/] {problem}", highlight=False)
     return catalog
 
 
@@ -45,9 +46,17 @@ def list_command(
 ) -> None:
     """List signatures: id, pack, severity, category, area and name."""
     catalog = _load(pack)
-    rows = [{"id": s.id, "pack": s.pack, "severity": s.spec.severity.label,
-             "category": str(s.spec.category), "area": str(s.spec.area),
-             "name": catalog.text(s.id, lang).name} for s in catalog.signatures]
+    rows = [
+        {
+            "id": s.id,
+            "pack": s.pack,
+            "severity": s.spec.severity.label,
+            "category": str(s.spec.category),
+            "area": str(s.spec.area),
+            "name": catalog.text(s.id, lang).name,
+        }
+        for s in catalog.signatures
+    ]
     if output == "json":
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -78,11 +87,13 @@ def show_command(
     console.print(Text.assemble(("Fix:   ", "bold"), text.fix))
     if signature.docs_url:
         console.print(Text.assemble(("Docs:  ", "bold"), signature.docs_url))
-    gates = [f"min_level {signature.min_level.name}" if signature.min_level else None,
-             f"logger_prefix {spec.logger_prefix}" if spec.logger_prefix else None,
-             f"formats {', '.join(spec.applies_to.formats)}" if spec.applies_to.formats else None,
-             f"min_count {spec.threshold.min_count}" + (f" within {spec.threshold.window_secs}s"
-                                                        if spec.threshold.window_secs else "")]
+    gates = [
+        f"min_level {signature.min_level.name}" if signature.min_level else None,
+        f"logger_prefix {spec.logger_prefix}" if spec.logger_prefix else None,
+        f"formats {', '.join(spec.applies_to.formats)}" if spec.applies_to.formats else None,
+        f"min_count {spec.threshold.min_count}"
+        + (f" within {spec.threshold.window_secs}s" if spec.threshold.window_secs else ""),
+    ]
     console.print(Text.assemble(("Gates: ", "bold"), "; ".join(g for g in gates if g)))
     console.print(Text("Patterns:", style="bold"))
     for pattern in spec.patterns:
@@ -100,9 +111,11 @@ def show_command(
 def test_command(
     pack_or_file: Annotated[str, typer.Argument(help="A shipped pack name or a YAML rules file.")],
     log: Annotated[list[str], typer.Argument(help="Log files or directories to test against.")],
-    timezone: Annotated[str | None, typer.Option(help="Zone of timestamps without an offset.")] = "local",
+    timezone: Annotated[
+        str | None, typer.Option(help="Zone of timestamps without an offset.")
+    ] = "local",
 ) -> None:
-    """Run one pack or rules file over a log: what matched, what missed, and why a line did not count.
+    """Run a pack or rules file over a log: what matched, what missed, and why.
 
     Like fail2ban-regex: for every signature, the records it counted, the records its pattern found
     but a gate (level, logger, format) stopped, and whether min_count was reached.
@@ -114,7 +127,10 @@ def test_command(
         if not catalog.signatures and not catalog.errors:
             fail(f"{pack_or_file}: no rules found (expected a list under 'signatures:')")
     else:
-        fail(f"{pack_or_file!r} is neither a shipped pack ({', '.join(available_packs())}) nor a file")
+        fail(
+            f"{pack_or_file!r} is neither a shipped pack "
+            f"({', '.join(available_packs())}) nor a file"
+        )
     engine = Engine(catalog)
     options = ScanOptions(tz=timezone_option(timezone), now=SystemClock().now())
     stopped: dict[str, Counter[Gate]] = defaultdict(Counter)
@@ -135,15 +151,21 @@ def test_command(
                         stopped[verdict.signature_id][gate] += 1
                     bucket = examples[(verdict.signature_id, gate)]
                     if len(bucket) < _EXAMPLES_PER_REASON:
-                        bucket.append(f"{record.source}:{record.line}: {record.raw[:160]}"
-                                      + (f"  ({verdict.detail})" if verdict.detail else ""))
+                        bucket.append(
+                            f"{record.source}:{record.line}: {record.raw[:160]}"
+                            + (f"  ({verdict.detail})" if verdict.detail else "")
+                        )
     except InputError as error:
         fail(str(error))
     _print_test_report(engine, records, examples, stopped)
 
 
-def _print_test_report(engine: Engine, records: int, examples: dict[tuple[str, Gate], list[str]],
-                       stopped: dict[str, Counter[Gate]]) -> None:
+def _print_test_report(
+    engine: Engine,
+    records: int,
+    examples: dict[tuple[str, Gate], list[str]],
+    stopped: dict[str, Counter[Gate]],
+) -> None:
     console = Console()
     reported = {f.signature_id for f in engine.findings()}
     table = Table(title=f"{records} records tested")
@@ -157,18 +179,34 @@ def _print_test_report(engine: Engine, records: int, examples: dict[tuple[str, G
             continue
         signature = engine.catalog.get(signature_id)
         minimum = signature.spec.threshold.min_count if signature else 1
-        status = ("yes" if signature_id in reported
-                  else f"no: below min_count ({hits} < {minimum})" if hits else "no")
-        table.add_row(signature_id, str(hits), status,
-                      ", ".join(f"{gate.value} ×{n}" for gate, n in gates.items()) or "–")
+        status = (
+            "yes"
+            if signature_id in reported
+            else f"no: below min_count ({hits} < {minimum})"
+            if hits
+            else "no"
+        )
+        table.add_row(
+            signature_id,
+            str(hits),
+            status,
+            ", ".join(f"{gate.value} ×{n}" for gate, n in gates.items()) or "–",
+        )
     console.print(table)
     for (signature_id, gate), lines in sorted(examples.items()):
         label = "matched" if gate is Gate.PASSED else f"missed: {gate.value}"
-        console.print(Text(f"{signature_id} — {label}", style="bold green" if gate is Gate.PASSED else "bold yellow"))
+        console.print(
+            Text(
+                f"{signature_id} — {label}",
+                style="bold green" if gate is Gate.PASSED else "bold yellow",
+            )
+        )
         for line in lines:
             console.print(Text(f"  {line}", style="dim"), soft_wrap=True)
     matched = sum(engine.hits_by_signature.values())
-    console.print(f"Lines matched: {matched} of {records} records; "
-                  f"findings reported: {len(reported)}; unparsed: {engine.unparsed_count}")
+    console.print(
+        f"Lines matched: {matched} of {records} records; "
+        f"findings reported: {len(reported)}; unparsed: {engine.unparsed_count}"
+    )
     for error in engine.catalog.errors + engine.errors:
         console.print(Text(f"rule error: {error}", style="red"))

@@ -10,7 +10,13 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from loghealth.parsing import resolve_timezone
 from loghealth.parsing.timestamps import from_iso
@@ -57,14 +63,21 @@ def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
 
 
 @contextmanager
-def progress_for(inputs: Sequence[FileInput], enabled: bool) -> Iterator[Callable[[int], None] | None]:
+def progress_for(
+    inputs: Sequence[FileInput], enabled: bool
+) -> Iterator[Callable[[int], None] | None]:
     """A byte progress bar on stderr when `enabled` and the inputs exceed `PROGRESS_MIN_BYTES`."""
     total = sum(i.size_bytes for i in inputs)
     if not enabled or total < PROGRESS_MIN_BYTES or not stderr.is_terminal:
         yield None
         return
-    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("scanning", total=total)
         yield lambda n: progress.advance(task, n)

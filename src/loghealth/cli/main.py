@@ -14,7 +14,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     name="loghealth",
     help="Find known problems in your logs, explain them, and score their health.\n\n"
-         "Start with: loghealth scan PATH",
+    "Start with: loghealth scan PATH",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -32,8 +32,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Find known problems in your logs, explain them, and score their health."""
 

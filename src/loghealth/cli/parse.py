@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from loghealth.clock import SystemClock
 from loghealth.cli.common import fail, stderr, timezone_option
+from loghealth.clock import SystemClock
 from loghealth.model import LogRecord
 from loghealth.parsing import PARSER_NAMES
 from loghealth.report.document import iso
@@ -35,13 +35,22 @@ def record_document(record: LogRecord) -> dict[str, Any]:
 
 
 def parse_command(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories or - for stdin.", show_default=False)],
-    log_format: Annotated[str | None, typer.Option("--format", help="Force a format: "
-                                                   f"{', '.join(PARSER_NAMES)}.")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Zone of timestamps without an offset.")] = "local",
-    include: Annotated[list[str] | None, typer.Option(help="Glob of files to read in directories.")] = None,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories or - for stdin.", show_default=False)
+    ],
+    log_format: Annotated[
+        str | None, typer.Option("--format", help=f"Force a format: {', '.join(PARSER_NAMES)}.")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Zone of timestamps without an offset.")
+    ] = "local",
+    include: Annotated[
+        list[str] | None, typer.Option(help="Glob of files to read in directories.")
+    ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip.")] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print format detection scores to stderr.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print format detection scores to stderr.")
+    ] = False,
 ) -> None:
     """Print every record as one JSON object per line (timestamp, level, logger, message, fields…).
 
@@ -54,10 +63,16 @@ def parse_command(
         for source in discover_inputs(paths, include or (), exclude or ()):
             report, records = iter_source_records(source, options)
             if explain:
-                scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(report.scores.items(), key=lambda kv: -kv[1]))
-                stderr.print(f"{source.name}: {report.format} ({scores or 'forced'})", highlight=False)
+                scores = ", ".join(
+                    f"{k} {v:.2f}" for k, v in sorted(report.scores.items(), key=lambda kv: -kv[1])
+                )
+                stderr.print(
+                    f"{source.name}: {report.format} ({scores or 'forced'})", highlight=False
+                )
             for record in records:
-                sys.stdout.write(json.dumps(record_document(record), ensure_ascii=False, default=str) + "\n")
+                sys.stdout.write(
+                    json.dumps(record_document(record), ensure_ascii=False, default=str) + "\n"
+                )
     except InputError as error:
         fail(str(error))
     except BrokenPipeError:

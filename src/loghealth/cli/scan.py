@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from loghealth.clock import SystemClock
 from loghealth.cli.common import fail, parse_since, progress_for, stderr, timezone_option
+from loghealth.clock import SystemClock
 from loghealth.engine import Engine, Redactor
 from loghealth.model import Severity
 from loghealth.parsing import PARSER_NAMES
@@ -24,26 +24,57 @@ __all__ = ["scan_command"]
 _OUTPUTS = ("table", "json", "markdown")
 
 
-def scan_command(  # noqa: PLR0913 - a CLI command has many options
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.",
-                                               show_default=False)],
-    output: Annotated[str, typer.Option("--output", "-o", help="table | json | markdown")] = "table",
-    fail_on: Annotated[str, typer.Option(help="Exit 1 if a finding is at or above this severity "
-                                              "(info, warning, error, critical, none).")] = "error",
+def scan_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files, directories (recursive) or - for stdin.", show_default=False),
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="table | json | markdown")
+    ] = "table",
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 if a finding is at or above this severity "
+            "(info, warning, error, critical, none)."
+        ),
+    ] = "error",
     pack: Annotated[list[str] | None, typer.Option(help="Only these packs (repeatable).")] = None,
-    rules: Annotated[list[Path] | None, typer.Option(help="A YAML file of your own rules (repeatable).")] = None,
-    log_format: Annotated[str | None, typer.Option("--format", help="Force a format instead of "
-                                                   f"detecting it: {', '.join(PARSER_NAMES)}.")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Zone of timestamps without an offset: IANA "
-                                                 "name, UTC or local.")] = "local",
-    last: Annotated[int | None, typer.Option(min=1, help="Only the newest N records of each source.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only records at or after this time "
-                                              "(ISO time, or an age: 30m, 2h, 7d).")] = None,
-    include: Annotated[list[str] | None, typer.Option(help="Glob of files to read in directories "
-                                                      "(repeatable; default: common log names).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Glob of files to skip (repeatable).")] = None,
-    redact: Annotated[list[str] | None, typer.Option(help="Also redact this string everywhere "
-                                                     "(repeatable: printer names, serials…).")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option(help="A YAML file of your own rules (repeatable).")
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help=f"Force a format instead of detecting it: {', '.join(PARSER_NAMES)}."
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Zone of timestamps without an offset: IANA name, UTC or local."),
+    ] = "local",
+    last: Annotated[
+        int | None, typer.Option(min=1, help="Only the newest N records of each source.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only records at or after this time (ISO time, or an age: 30m, 2h, 7d)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Glob of files to read in directories (repeatable; default: common log names)."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Glob of files to skip (repeatable).")
+    ] = None,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also redact this string everywhere (repeatable: printer names, serials…)."
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of finding texts (en, ru…).")] = "en",
 ) -> None:
     """Scan logs for known failure signatures and explain each finding.
@@ -51,7 +82,6 @@ def scan_command(  # noqa: PLR0913 - a CLI command has many options
     Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 usage or input error.
 
     Examples:
-
       loghealth scan /var/log/myapp/
 
       loghealth scan app.log --output json --fail-on warning
@@ -72,7 +102,9 @@ def scan_command(  # noqa: PLR0913 - a CLI command has many options
         fail(str(error))
     if not inputs:
         fail(f"no log files found in {', '.join(paths)} (see --include)")
-    options = ScanOptions(tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz))
+    options = ScanOptions(
+        tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz)
+    )
     engine = Engine(catalog, Redactor(redact or ()))
     try:
         with progress_for(inputs, enabled=True) as on_bytes:
@@ -86,8 +118,8 @@ def scan_command(  # noqa: PLR0913 - a CLI command has many options
         typer.echo(render_markdown(document), nl=False)
     else:
         render_table(document, Console())
-    for error in result.errors if output != "table" else ():
-        stderr.print(f"[red]rule error:[/] {error}", highlight=False)
+    for problem in result.errors if output != "table" else ():
+        stderr.print(f"[red]rule error:[/] {problem}", highlight=False)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
         raise typer.Exit(code=1)
 

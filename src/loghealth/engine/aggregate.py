@@ -46,8 +46,16 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 
     Ties break on signature id and source so the order is deterministic.
     """
-    return sorted(findings, key=lambda f: (_CATEGORY_ORDER[f.category], -int(f.severity), -f.count,
-                                           f.signature_id, f.source))
+    return sorted(
+        findings,
+        key=lambda f: (
+            _CATEGORY_ORDER[f.category],
+            -int(f.severity),
+            -f.count,
+            f.signature_id,
+            f.source,
+        ),
+    )
 
 
 class Aggregator:
@@ -67,8 +75,12 @@ class Aggregator:
         threshold = signature.spec.threshold
         if state is None:
             finding = Finding(
-                signature_id=signature.id, pack=signature.pack, severity=signature.spec.severity,
-                category=signature.spec.category, area=signature.spec.area, source=record.source,
+                signature_id=signature.id,
+                pack=signature.pack,
+                severity=signature.spec.severity,
+                category=signature.spec.category,
+                area=signature.spec.area,
+                source=record.source,
             )
             state = _State(finding, deque(maxlen=threshold.min_count))
             self._states[key] = state
@@ -117,4 +129,6 @@ class Aggregator:
 
 def severity_counts(findings: list[Finding]) -> dict[str, int]:
     """Number of findings per severity label, highest first, every label present."""
-    return {s.label: sum(1 for f in findings if f.severity is s) for s in sorted(Severity, reverse=True)}
+    return {
+        s.label: sum(1 for f in findings if f.severity is s) for s in sorted(Severity, reverse=True)
+    }

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 __all__ = ["Redactor"]
 
 _PLACEHOLDER = r"<[a-z]+-\d+>"
+# names of keys whose values are secret (not a secret itself)
 _SECRET_KEYS = (
-    r"passw(?:or)?d|passwd|pwd|secret|client_secret|token|access_token|refresh_token|auth_token|"
+    r"passw(?:or)?d|passwd|pwd|secret|client_secret|token|access_token|refresh_token|auth_token|"  # noqa: S105
     r"api[_-]?key|apikey|access[_-]?code|access[_-]?key|private[_-]?key|session[_-]?id|credentials?"
 )
 # key=value, key: value, "key": "value", 'key'='value'  (value: quoted or up to a delimiter)
@@ -26,9 +27,13 @@ _KEY_VALUE = re.compile(
     rf"""(?P<value>"(?!{_PLACEHOLDER}")[^"\s]{{1,512}}"|'(?!{_PLACEHOLDER}')[^'\s]{{1,512}}'|(?!{_PLACEHOLDER})[^\s,;&"'<>)\]}}]{{1,512}})""",
     re.IGNORECASE,
 )
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]{1,20}://)(?P<user>[^\s:/@<>]{1,128}):(?P<password>[^\s/@<>]{1,256})@",
-                              re.IGNORECASE)
-_BEARER = re.compile(r"\b(?P<kind>Bearer|Basic|Token)\s+(?!<)(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>\b[a-z][a-z0-9+.-]{1,20}://)(?P<user>[^\s:/@<>]{1,128}):(?P<password>[^\s/@<>]{1,256})@",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(
+    r"\b(?P<kind>Bearer|Basic|Token)\s+(?!<)(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE
+)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{0,}")
 _API_KEYS = re.compile(
     r"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}"
@@ -36,7 +41,9 @@ _API_KEYS = re.compile(
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)")
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])"
+)
 
 
 class Redactor:
@@ -50,7 +57,9 @@ class Redactor:
         self._mapping: dict[tuple[str, str], str] = {}
         self._counters: dict[str, int] = {}
         literal = sorted({v for v in values if v and v.strip()}, key=len, reverse=True)
-        self._values = re.compile("|".join(map(re.escape, literal)), re.IGNORECASE) if literal else None
+        self._values = (
+            re.compile("|".join(map(re.escape, literal)), re.IGNORECASE) if literal else None
+        )
 
     def _placeholder(self, kind: str, value: str) -> str:
         key = (kind, value.lower() if kind in ("value", "email") else value)
@@ -84,8 +93,12 @@ class Redactor:
         if self._values is not None:
             text = self._values.sub(lambda m: self._placeholder("value", m.group(0)), text)
         text = _URL_CREDENTIALS.sub(
-            lambda m: f"{m['scheme']}{self._placeholder('user', m['user'])}:"
-                      f"{self._placeholder('secret', m['password'])}@", text)
+            lambda m: (
+                f"{m['scheme']}{self._placeholder('user', m['user'])}:"
+                f"{self._placeholder('secret', m['password'])}@"
+            ),
+            text,
+        )
         text = _JWT.sub(lambda m: self._placeholder("token", m.group(0)), text)
         text = _BEARER.sub(lambda m: f"{m['kind']} {self._placeholder('token', m['value'])}", text)
         text = _API_KEYS.sub(lambda m: self._placeholder("key", m.group(0)), text)

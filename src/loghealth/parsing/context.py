@@ -41,12 +41,13 @@ def resolve_timezone(name: str | None) -> tzinfo:
         ValueError: for an unknown zone name.
     """
     if name is None or name.strip().lower() in ("", "local"):
-        local = dateutil_tz.tzlocal()
+        local: tzinfo = dateutil_tz.tzlocal()
         return local
     if name.strip().upper() in ("UTC", "Z", "GMT"):
         return UTC
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin, "
-                         "or UTC, or local") from None
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin, or UTC, or local"
+        ) from None

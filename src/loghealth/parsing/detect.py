@@ -53,7 +53,9 @@ def create_parser(name: str) -> Parser:
     try:
         factory = _FACTORIES[name]
     except KeyError:
-        raise ValueError(f"unknown format {name!r}; known formats: {', '.join(PARSER_NAMES)}") from None
+        raise ValueError(
+            f"unknown format {name!r}; known formats: {', '.join(PARSER_NAMES)}"
+        ) from None
     parser: Parser = factory()
     return parser
 

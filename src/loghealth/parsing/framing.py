@@ -69,7 +69,11 @@ def _record(current: _Open, source: str) -> LogRecord:
 
 
 def _may_fold(current: _Open | None, line: str) -> bool:
-    if current is None or len(current.extra) >= MAX_FOLDED_LINES or current.chars > MAX_FOLDED_CHARS:
+    if (
+        current is None
+        or len(current.extra) >= MAX_FOLDED_LINES
+        or current.chars > MAX_FOLDED_CHARS
+    ):
         return False
     if current.in_block:
         return True
@@ -77,7 +81,10 @@ def _may_fold(current: _Open | None, line: str) -> bool:
 
 
 def frame_records(
-    lines: Iterable[str], parser: Parser, ctx: ParseContext, fallback: Parser | None = None,
+    lines: Iterable[str],
+    parser: Parser,
+    ctx: ParseContext,
+    fallback: Parser | None = None,
 ) -> Iterator[LogRecord]:
     """Yield records from decoded lines (no trailing newlines) in source order.
 
@@ -104,7 +111,8 @@ def frame_records(
                 parsed = Parsed(timestamp=None, level=None, logger=None, message=line)
         if current is not None:
             yield _record(current, ctx.source)
-        current = _Open(parsed, fmt, line_no, line,
-                        in_block=_OPENS_BLOCK.search(parsed.message) is not None)
+        current = _Open(
+            parsed, fmt, line_no, line, in_block=_OPENS_BLOCK.search(parsed.message) is not None
+        )
     if current is not None:
         yield _record(current, ctx.source)

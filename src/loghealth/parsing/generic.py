@@ -37,10 +37,14 @@ def _dated(groups: dict[str, str], ctx: ParseContext) -> datetime | None:
     if year < 100:
         year += 2000
     month = int(groups["month"]) if groups.get("month") else MONTHS.get(groups["mon"].lower(), 0)
-    value = from_parts(year, month, int(groups["day"]), groups["hms"], ctx.tz, groups.get("frac") or "")
+    value = from_parts(
+        year, month, int(groups["day"]), groups["hms"], ctx.tz, groups.get("frac") or ""
+    )
     if value is not None and groups.get("off"):
         offset = groups["off"]
-        value = from_iso(f"{value.astimezone(ctx.tz).replace(tzinfo=None).isoformat()}{offset}", ctx.tz)
+        value = from_iso(
+            f"{value.astimezone(ctx.tz).replace(tzinfo=None).isoformat()}{offset}", ctx.tz
+        )
     return value
 
 
@@ -55,11 +59,23 @@ def _epoch(groups: dict[str, str], ctx: ParseContext) -> datetime | None:
 
 
 _TIMES: tuple[tuple[re.Pattern[str], _TimeReader], ...] = (
-    (re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
-                r"(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?)"), _iso),
-    (re.compile(rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MON} +(?P<day>\d{{1,2}}) {_HMS} (?P<year>\d{{4}})"),
-     _dated),
-    (re.compile(rf"(?P<day>\d{{2}})/{_MON}/(?P<year>\d{{4}}):{_HMS}(?: (?P<off>[+-]\d{{4}}))?"), _dated),
+    (
+        re.compile(
+            r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+            r"(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?)"
+        ),
+        _iso,
+    ),
+    (
+        re.compile(
+            rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MON} +(?P<day>\d{{1,2}}) {_HMS} (?P<year>\d{{4}})"
+        ),
+        _dated,
+    ),
+    (
+        re.compile(rf"(?P<day>\d{{2}})/{_MON}/(?P<year>\d{{4}}):{_HMS}(?: (?P<off>[+-]\d{{4}}))?"),
+        _dated,
+    ),
     (re.compile(rf"(?P<year>\d{{4}})/(?P<month>\d{{2}})/(?P<day>\d{{2}})[ T]{_HMS}"), _dated),
     (re.compile(rf"(?P<year>\d{{2}})/(?P<month>\d{{2}})/(?P<day>\d{{2}}) {_HMS}"), _dated),
     (re.compile(rf"{_MON} +(?P<day>\d{{1,2}}) (?P<hms>\d{{2}}:\d{{2}}:\d{{2}})"), _syslog),
@@ -85,7 +101,7 @@ def _find_time(line: str, ctx: ParseContext) -> tuple[datetime | None, int, int]
             if value is not None:
                 start = found.start()
                 end = found.end()
-                if start and head[start - 1] == "[" and head[end:end + 1] == "]":
+                if start and head[start - 1] == "[" and head[end : end + 1] == "]":
                     start, end = start - 1, end + 1
                 return value, start, end
     return None, 0, 0
@@ -109,7 +125,7 @@ class GenericParser:
         level = None
         if level_match is not None:
             level = level_from_word(level_match["upper"] or level_match["bracketed"])
-            rest = rest[level_match.end():]
+            rest = rest[level_match.end() :]
         elif timestamp is None:
             return None
         rest = rest.lstrip(_SEPARATORS)
@@ -118,9 +134,9 @@ class GenericParser:
             thread = _THREAD.match(rest)
             if thread is not None:
                 fields["thread"] = thread["thread"]
-                rest = rest[thread.end():].lstrip(_SEPARATORS)
+                rest = rest[thread.end() :].lstrip(_SEPARATORS)
             named = _LOGGER.match(rest)
             if named is not None:
                 logger = named["logger"]
-                rest = rest[named.end():]
+                rest = rest[named.end() :]
         return Parsed(timestamp=timestamp, level=level, logger=logger, message=rest, fields=fields)

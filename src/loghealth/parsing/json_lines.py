@@ -76,8 +76,11 @@ class JsonLinesParser:
         logger_key, logger_value = _first(data, _LOGGER_KEYS)
         message_key, message_value = _first(data, _MESSAGE_KEYS)
         used.update(k for k in (time_key, level_key, logger_key, message_key) if k)
-        message = message_value if isinstance(message_value, str) else (
-            "" if message_value is None else json.dumps(message_value, ensure_ascii=False))
+        message = (
+            message_value
+            if isinstance(message_value, str)
+            else ("" if message_value is None else json.dumps(message_value, ensure_ascii=False))
+        )
         for key in _STACK_KEYS:
             stack = data.get(key)
             if isinstance(stack, dict):

@@ -47,8 +47,15 @@ def level_from_word(word: str | None) -> Level | None:
         return None
     upper = word.strip().upper()
     if len(upper) == 1:
-        return {"D": Level.DEBUG, "V": Level.DEBUG, "I": Level.INFO, "W": Level.WARNING,
-                "E": Level.ERROR, "F": Level.CRITICAL, "C": Level.CRITICAL}.get(upper)
+        return {
+            "D": Level.DEBUG,
+            "V": Level.DEBUG,
+            "I": Level.INFO,
+            "W": Level.WARNING,
+            "E": Level.ERROR,
+            "F": Level.CRITICAL,
+            "C": Level.CRITICAL,
+        }.get(upper)
     return _WORDS.get(upper)
 
 

@@ -1,15 +1,16 @@
 """Parsing: Smarty (Microimpuls IPTV/OTT middleware) logs.
 
-Line: `<weekday> <month> <day> <HH:MM:SS><±HHMM> <year> <LEVEL> <module>:<line> <function>[<pid>.<thread>]
-<EVENT> <context>` where the context is `key=value` pairs, keys optionally quoted and values Python
-literals. Source: the vendor's admin documentation, section "Logging" (see shared/specs/smarty.md).
+Line: `<weekday> <month> <day> <HH:MM:SS><±HHMM> <year> <LEVEL> <module>:<line>
+<function>[<pid>.<thread>] <EVENT> <context>` where the context is `key=value` pairs, keys
+optionally quoted and values Python literals. Source: the vendor's admin documentation,
+section "Logging" (summarised in shared/specs/smarty.md).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from loghealth.parsing.base import Parsed
@@ -84,13 +85,16 @@ def parse_context(text: str) -> dict[str, Any]:
             break
         key = found.group(1) or found.group(2) or found.group(3) or ""
         end = _scan_value(text, found.end())
-        context[key] = _literal(text[found.end():end])
+        context[key] = _literal(text[found.end() : end])
         position = end
     return context
 
 
 class SmartyParser:
-    """Parser for Smarty log lines; `fields` holds event, context, module, lineno, function, pid, thread."""
+    """Parser for Smarty lines.
+
+    `fields` holds event, context (a dict), module, lineno, function, pid and thread.
+    """
 
     name = "smarty"
 
@@ -102,12 +106,14 @@ class SmartyParser:
         month = MONTHS.get(found["mon"].lower())
         offset = found["off"]
         try:
-            zone = timezone((-1 if offset[0] == "-" else 1)
-                            * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+            zone = timezone(
+                (-1 if offset[0] == "-" else 1)
+                * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+            )
             hour, minute, second = (int(part) for part in found["hms"].split(":"))
             timestamp: datetime | None = datetime(
                 int(found["year"]), month or 0, int(found["day"]), hour, minute, second, tzinfo=zone
-            ).astimezone(timezone.utc)
+            ).astimezone(UTC)
         except (ValueError, TypeError):
             timestamp = None
         message = found["msg"]
@@ -121,7 +127,7 @@ class SmartyParser:
         event = _EVENT.match(message)
         if event:
             fields["event"] = event.group(1)
-            fields["context"] = parse_context(message[event.end():])
+            fields["context"] = parse_context(message[event.end() :])
         return Parsed(
             timestamp=timestamp,
             level=level_from_word(found["level"]),

@@ -1,4 +1,4 @@
-"""Parsing: syslog lines, RFC 5424 (IETF) and RFC 3164 (BSD), as written to files or sent on the wire.
+"""Parsing: syslog lines, RFC 5424 (IETF) and RFC 3164 (BSD), as in files or on the wire.
 
 The program name (RFC 3164 TAG / RFC 5424 APP-NAME) becomes the record's `logger`; the priority,
 when present, gives the level (RFC 5424 §6.2.1 severities) and `fields.facility`.
@@ -80,7 +80,7 @@ class Rfc5424Parser:
 
 
 class Rfc3164Parser:
-    """Parser for BSD syslog lines: `[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG` (and rsyslog's ISO time)."""
+    """Parser for BSD syslog: `[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG` (or an RFC 3339 time)."""
 
     name = "syslog_rfc3164"
 

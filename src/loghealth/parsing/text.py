@@ -12,7 +12,9 @@ from loghealth.parsing.framing import frame_records
 __all__ = ["parse_lines"]
 
 
-def parse_lines(lines: Sequence[str], ctx: ParseContext, log_format: str | None = None) -> list[LogRecord]:
+def parse_lines(
+    lines: Sequence[str], ctx: ParseContext, log_format: str | None = None
+) -> list[LogRecord]:
     """Detect the format of `lines` (unless `log_format` is given) and return their records.
 
     Raises:

@@ -20,8 +20,13 @@ __all__ = [
     "from_syslog",
 ]
 
-MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
 
 ISO_PATTERN = (
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
@@ -53,8 +58,13 @@ def from_iso(text: str, tz: tzinfo) -> datetime | None:
         return None
 
 
-def from_parts(  # noqa: PLR0913 - a date has this many parts
-    year: int, month: int, day: int, hms: str, tz: tzinfo, fraction: str = "",
+def from_parts(
+    year: int,
+    month: int,
+    day: int,
+    hms: str,
+    tz: tzinfo,
+    fraction: str = "",
 ) -> datetime | None:
     """Build a time from numeric parts and `HH:MM:SS`; `fraction` is the digits after the second."""
     try:

@@ -57,7 +57,9 @@ def scan_document(result: ScanResult, catalog: Catalog, language: str = "en") ->
                 "format": s.format,
                 "records": s.records,
                 "unparsed_lines": s.unparsed,
-                "health": {"score": s.health.score, "status": str(s.health.status)} if s.health else None,
+                "health": {"score": s.health.score, "status": str(s.health.status)}
+                if s.health
+                else None,
             }
             for s in result.sources
         ],
@@ -65,8 +67,10 @@ def scan_document(result: ScanResult, catalog: Catalog, language: str = "en") ->
         "summary": {
             "total": len(findings),
             "by_category": {str(c): sum(1 for f in findings if f.category is c) for c in Category},
-            "by_severity": {s.label: sum(1 for f in findings if f.severity is s)
-                            for s in sorted(Severity, reverse=True)},
+            "by_severity": {
+                s.label: sum(1 for f in findings if f.severity is s)
+                for s in sorted(Severity, reverse=True)
+            },
         },
         "health": {"score": result.health.score, "status": str(result.health.status)},
         "below_min_count": result.below_threshold,

@@ -26,26 +26,35 @@ def render_markdown(document: dict[str, Any]) -> str:
     if not findings:
         lines.append("No known problems found.")
     else:
-        lines += ["| Severity | Category | Finding | Count | First seen | Last seen | Source |",
-                  "|---|---|---|---:|---|---|---|"]
+        lines += [
+            "| Severity | Category | Finding | Count | First seen | Last seen | Source |",
+            "|---|---|---|---:|---|---|---|",
+        ]
         lines += [
             f"| {f['severity']} | {f['category']} | {_cell(f['title'])} | {f['count']} | "
             f"{f['first_seen'] or '–'} | {f['last_seen'] or '–'} | `{_cell(f['source'])}` |"
             for f in findings
         ]
         for finding in findings:
-            lines += ["", f"## {finding['title']} (`{finding['signature_id']}`)", "",
-                      f"- **Severity:** {finding['severity']} · **Category:** {finding['category']}"
-                      f" · **Area:** {finding['area']} · **Count:** {finding['count']}",
-                      f"- **Cause:** {finding['cause']}", f"- **Fix:** {finding['fix']}"]
+            lines += [
+                "",
+                f"## {finding['title']} (`{finding['signature_id']}`)",
+                "",
+                f"- **Severity:** {finding['severity']} · **Category:** {finding['category']}"
+                f" · **Area:** {finding['area']} · **Count:** {finding['count']}",
+                f"- **Cause:** {finding['cause']}",
+                f"- **Fix:** {finding['fix']}",
+            ]
             if finding["docs_url"]:
                 lines.append(f"- **Docs:** {finding['docs_url']}")
             lines += ["", "```", finding["sample"].replace("```", "'''"), "```"]
     lines += ["", "| Source | Format | Records | Unparsed | Health |", "|---|---|---:|---:|---|"]
     for source in document["sources"]:
         score = source["health"]
-        lines.append(f"| `{_cell(source['path'])}` | {source['format']} | {source['records']} | "
-                     f"{source['unparsed_lines']} | {score['score'] if score else '–'} |")
+        lines.append(
+            f"| `{_cell(source['path'])}` | {source['format']} | {source['records']} | "
+            f"{source['unparsed_lines']} | {score['score'] if score else '–'} |"
+        )
     if document["errors"]:
         lines += ["", "## Rule errors", ""] + [f"- {_cell(e)}" for e in document["errors"]]
     return "\n".join(lines) + "\n"

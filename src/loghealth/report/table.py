@@ -11,10 +11,18 @@ from rich.text import Text
 
 __all__ = ["render_table"]
 
-_SEVERITY_STYLE = {"critical": "bold white on red", "error": "bold red", "warning": "yellow",
-                   "info": "cyan"}
-_STATUS_STYLE = {"healthy": "bold green", "warning": "bold yellow", "degraded": "bold dark_orange",
-                 "critical": "bold red"}
+_SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "error": "bold red",
+    "warning": "yellow",
+    "info": "cyan",
+}
+_STATUS_STYLE = {
+    "healthy": "bold green",
+    "warning": "bold yellow",
+    "degraded": "bold dark_orange",
+    "critical": "bold red",
+}
 
 
 def _when(value: str | None) -> str:
@@ -35,29 +43,46 @@ def render_table(document: dict[str, Any], console: Console) -> None:
         for finding in findings:
             table.add_row(
                 Text(finding["severity"], style=_SEVERITY_STYLE[finding["severity"]]),
-                Text.assemble((finding["title"], "bold"), "\n",
-                              (f"{finding['category']} · {finding['area']} · {finding['source']}", "dim")),
-                str(finding["count"]), _when(finding["first_seen"]), _when(finding["last_seen"]),
+                Text.assemble(
+                    (finding["title"], "bold"),
+                    "\n",
+                    (f"{finding['category']} · {finding['area']} · {finding['source']}", "dim"),
+                ),
+                str(finding["count"]),
+                _when(finding["first_seen"]),
+                _when(finding["last_seen"]),
                 Text(finding["sample"], style="dim"),
             )
         console.print(table)
         for finding in findings:
-            body = [Text.assemble(("Cause: ", "bold"), finding["cause"] or "–"),
-                    Text.assemble(("Fix:   ", "bold"), finding["fix"] or "–")]
+            body = [
+                Text.assemble(("Cause: ", "bold"), finding["cause"] or "–"),
+                Text.assemble(("Fix:   ", "bold"), finding["fix"] or "–"),
+            ]
             if finding["docs_url"]:
-                body.append(Text.assemble(("Docs:  ", "bold"), (finding["docs_url"], "underline blue")))
-            console.print(Panel(Group(*body), title=f"{finding['title']} [{finding['signature_id']}]",
-                                title_align="left",
-                                border_style=_SEVERITY_STYLE[finding["severity"]].split()[-1]))
+                body.append(
+                    Text.assemble(("Docs:  ", "bold"), (finding["docs_url"], "underline blue"))
+                )
+            console.print(
+                Panel(
+                    Group(*body),
+                    title=f"{finding['title']} [{finding['signature_id']}]",
+                    title_align="left",
+                    border_style=_SEVERITY_STYLE[finding["severity"]].split()[-1],
+                )
+            )
     else:
         console.print(Text("No known problems found.", style="bold green"))
     health = document["health"]
     by_category = ", ".join(f"{k} {v}" for k, v in document["summary"]["by_category"].items() if v)
-    console.print(Text.assemble(
-        ("Health ", "bold"), (f"{health['score']}/100 {health['status']}", _STATUS_STYLE[health["status"]]),
-        f" · {len(findings)} finding(s)" + (f" ({by_category})" if by_category else ""),
-        f" · {document['scanned_records']} records from {len(document['sources'])} source(s)",
-        f" · {document['unparsed_lines']} unparsed line(s)",
-    ))
+    console.print(
+        Text.assemble(
+            ("Health ", "bold"),
+            (f"{health['score']}/100 {health['status']}", _STATUS_STYLE[health["status"]]),
+            f" · {len(findings)} finding(s)" + (f" ({by_category})" if by_category else ""),
+            f" · {document['scanned_records']} records from {len(document['sources'])} source(s)",
+            f" · {document['unparsed_lines']} unparsed line(s)",
+        )
+    )
     for error in document["errors"]:
         console.print(Text(f"rule error: {error}", style="red"))

@@ -24,7 +24,7 @@ class CompiledSignature:
 
     @property
     def specificity(self) -> tuple[int, int, int]:
-        """Sort key, highest first: tier, then gated by logger/format, then earlier catalog order."""
+        """Sort key, highest first: tier, then narrowed by logger/format, then catalog order."""
         spec = self.signature.spec
         narrowed = int(bool(spec.logger_prefix) or bool(spec.applies_to.formats))
         return (int(self.signature.tier), narrowed, -self.signature.order)
@@ -40,11 +40,16 @@ def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignat
     for signature in signatures:
         try:
             patterns = tuple(re.compile(p, re.IGNORECASE) for p in signature.spec.patterns)
-            joined = re.compile("|".join(f"(?:{p})" for p in signature.spec.patterns), re.IGNORECASE)
+            joined = re.compile(
+                "|".join(f"(?:{p})" for p in signature.spec.patterns), re.IGNORECASE
+            )
         except re.error as error:
             errors.append(f"{signature.id}: pattern does not compile: {error}")
             continue
-        compiled.append(CompiledSignature(signature, joined, patterns,
-                                          frozenset(signature.spec.applies_to.formats)))
+        compiled.append(
+            CompiledSignature(
+                signature, joined, patterns, frozenset(signature.spec.applies_to.formats)
+            )
+        )
     compiled.sort(key=lambda c: c.specificity, reverse=True)
     return compiled, errors

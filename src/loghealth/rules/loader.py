@@ -17,7 +17,14 @@ import yaml
 from pydantic import ValidationError
 
 from loghealth.model import Level
-from loghealth.rules.schema import PackFile, PackMeta, SignaturesFile, SignatureSpec, SignatureText, Tier
+from loghealth.rules.schema import (
+    PackFile,
+    PackMeta,
+    SignaturesFile,
+    SignatureSpec,
+    SignatureText,
+    Tier,
+)
 
 __all__ = ["Catalog", "CatalogError", "Signature", "available_packs", "load_catalog"]
 
@@ -64,8 +71,9 @@ class Catalog:
         for lang in (language, DEFAULT_LANGUAGE):
             entry = self.texts.get(lang, {}).get(signature_id)
             if entry and entry.get("name"):
-                return SignatureText(name=entry["name"], cause=entry.get("cause", ""),
-                                     fix=entry.get("fix", ""))
+                return SignatureText(
+                    name=entry["name"], cause=entry.get("cause", ""), fix=entry.get("fix", "")
+                )
         return SignatureText(name=signature_id)
 
     def languages(self) -> list[str]:
@@ -79,8 +87,9 @@ def _catalog_root() -> Traversable:
 
 def available_packs() -> list[str]:
     """Names of the shipped packs, sorted."""
-    return sorted(p.name for p in _catalog_root().iterdir()
-                  if p.is_dir() and (p / "pack.yaml").is_file())
+    return sorted(
+        p.name for p in _catalog_root().iterdir() if p.is_dir() and (p / "pack.yaml").is_file()
+    )
 
 
 def _read_yaml(item: Traversable | Path, what: str) -> Any:
@@ -95,8 +104,11 @@ def _load_pack(folder: Traversable) -> tuple[PackFile, dict[str, dict[str, dict[
         meta = PackMeta.model_validate(_read_yaml(folder / "pack.yaml", f"{folder.name}/pack.yaml"))
         signatures: list[SignatureSpec] = []
         sig_dir = folder / "signatures"
-        files = sorted((f for f in sig_dir.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name) \
-            if sig_dir.is_dir() else []
+        files = (
+            sorted((f for f in sig_dir.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+            if sig_dir.is_dir()
+            else []
+        )
         for item in files:
             data = _read_yaml(item, f"{folder.name}/signatures/{item.name}")
             signatures.extend(SignaturesFile.model_validate(data).signatures)
@@ -136,13 +148,16 @@ def _load_rules_file(path: Path, errors: list[str]) -> list[SignatureSpec]:
             specs.append(SignatureSpec.model_validate(entry))
         except ValidationError as error:
             label = entry.get("id", f"#{index}") if isinstance(entry, dict) else f"#{index}"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+            )
             errors.append(f"{path}: rule {label}: {problems}")
     return specs
 
 
 def load_catalog(
-    packs: Sequence[str] | None = None, rule_files: Iterable[Path] = (),
+    packs: Sequence[str] | None = None,
+    rule_files: Iterable[Path] = (),
 ) -> Catalog:
     """Load shipped packs (all when `packs` is None) and user rule files, in that order.
 
@@ -156,7 +171,9 @@ def load_catalog(
     wanted = known if packs is None else list(packs)
     unknown = [name for name in wanted if name not in known]
     if unknown:
-        raise CatalogError(f"unknown pack(s) {', '.join(unknown)}; shipped packs: {', '.join(known)}")
+        raise CatalogError(
+            f"unknown pack(s) {', '.join(unknown)}; shipped packs: {', '.join(known)}"
+        )
     catalog = Catalog()
     by_id: dict[str, Signature] = {}
     order = 0
@@ -168,21 +185,29 @@ def load_catalog(
         tier = Tier.APP if pack.meta.tier == "app" else Tier.GENERIC
         for spec in pack.signatures:
             if spec.id in by_id:
-                raise CatalogError(f"signature id {spec.id!r} is defined twice "
-                                   f"({by_id[spec.id].pack} and {name})")
-            by_id[spec.id] = Signature(spec, name, tier, order,
-                                       spec.min_level or pack.meta.defaults.min_level,
-                                       _docs_url(spec, pack.meta))
+                raise CatalogError(
+                    f"signature id {spec.id!r} is defined twice ({by_id[spec.id].pack} and {name})"
+                )
+            by_id[spec.id] = Signature(
+                spec,
+                name,
+                tier,
+                order,
+                spec.min_level or pack.meta.defaults.min_level,
+                _docs_url(spec, pack.meta),
+            )
             order += 1
     for path in rule_files:
         for spec in _load_rules_file(Path(path), catalog.errors):
             by_id.pop(spec.id, None)
             if spec.enabled:
-                by_id[spec.id] = Signature(spec, "rules", Tier.RULE, order, spec.min_level,
-                                           _docs_url(spec, None))
+                by_id[spec.id] = Signature(
+                    spec, "rules", Tier.RULE, order, spec.min_level, _docs_url(spec, None)
+                )
                 order += 1
             if spec.text is not None:
                 catalog.texts.setdefault(DEFAULT_LANGUAGE, {})[spec.id] = {
-                    key: getattr(spec.text, key) for key in _TEXT_KEYS}
+                    key: getattr(spec.text, key) for key in _TEXT_KEYS
+                }
     catalog.signatures = sorted(by_id.values(), key=lambda s: s.order)
     return catalog

@@ -43,7 +43,9 @@ class Threshold(_Strict):
     """Report only when `min_count` hits fall within `window_secs` (None: anywhere in the scan)."""
 
     min_count: int = Field(1, ge=1, description="hits needed before the signature is reported")
-    window_secs: int | None = Field(None, gt=0, description="sliding window on record time, seconds")
+    window_secs: int | None = Field(
+        None, gt=0, description="sliding window on record time, seconds"
+    )
 
 
 class AppliesTo(_Strict):

@@ -54,7 +54,9 @@ class ScanResult:
 
 
 def iter_source_records(
-    source: FileInput, options: ScanOptions, on_bytes: Callable[[int], None] | None = None,
+    source: FileInput,
+    options: ScanOptions,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> tuple[SourceReport, Iterator[LogRecord]]:
     """Detect the format of one input and return its report stub and its records (lazy)."""
     ctx = ParseContext(tz=options.tz, now=options.now, source=source.name)
@@ -81,7 +83,9 @@ def _selected(records: Iterable[LogRecord], options: ScanOptions) -> Iterable[Lo
 
 
 def scan_inputs(
-    inputs: Sequence[FileInput], engine: Engine, options: ScanOptions,
+    inputs: Sequence[FileInput],
+    engine: Engine,
+    options: ScanOptions,
     on_bytes: Callable[[int], None] | None = None,
 ) -> ScanResult:
     """Scan every input through one engine and collect the result.

@@ -18,10 +18,21 @@ from typing import BinaryIO
 __all__ = ["DEFAULT_INCLUDE", "FileInput", "InputError", "discover_inputs", "read_lines"]
 
 DEFAULT_INCLUDE: tuple[str, ...] = (
-    "*.log", "*.log.[0-9]*", "*.log.gz", "*.jsonl", "*.ndjson", "*.out", "*.err", "*.txt",
-    "syslog*", "messages*", "*_log", "*_log.[0-9]*", "*.gz",
+    "*.log",
+    "*.log.[0-9]*",
+    "*.log.gz",
+    "*.jsonl",
+    "*.ndjson",
+    "*.out",
+    "*.err",
+    "*.txt",
+    "syslog*",
+    "messages*",
+    "*_log",
+    "*_log.[0-9]*",
+    "*.gz",
 )
-"""Names read from a directory when no `--include` is given (files named explicitly are always read)."""
+"""Names read from a directory without `--include` (files named explicitly are always read)."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules"}
@@ -57,7 +68,9 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> list[Pa
 
 
 def discover_inputs(
-    paths: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = (),
+    paths: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> list[FileInput]:
     """Expand files, directories (recursive) and `-` (stdin) into inputs, in a stable order.
 
@@ -75,7 +88,9 @@ def discover_inputs(
             continue
         path = Path(text)
         if path.is_dir():
-            inputs.extend(FileInput(str(p), p, p.stat().st_size) for p in _walk(path, patterns, exclude))
+            inputs.extend(
+                FileInput(str(p), p, p.stat().st_size) for p in _walk(path, patterns, exclude)
+            )
         elif path.is_file():
             inputs.append(FileInput(str(path), path, path.stat().st_size))
         elif path.exists():

@@ -44,10 +44,26 @@ signatures:
 """
 
 
-def _record(message: str, *, at: datetime | None = T0, level: Level | None = Level.ERROR,
-            logger: str | None = "app", source: str = "a.log", line: int = 1) -> LogRecord:
-    return LogRecord(timestamp=at, level=level, logger=logger, message=message, fields={},
-                     raw=message.split("\n")[0], format="python_logging", source=source, line=line)
+def _record(
+    message: str,
+    *,
+    at: datetime | None = T0,
+    level: Level | None = Level.ERROR,
+    logger: str | None = "app",
+    source: str = "a.log",
+    line: int = 1,
+) -> LogRecord:
+    return LogRecord(
+        timestamp=at,
+        level=level,
+        logger=logger,
+        message=message,
+        fields={},
+        raw=message.split("\n")[0],
+        format="python_logging",
+        source=source,
+        line=line,
+    )
 
 
 @pytest.fixture
@@ -61,7 +77,10 @@ def test_broken_rules_are_reported_not_fatal(engine: Engine) -> None:
     assert any("Not_An_Id" in e for e in engine.catalog.errors)
     assert any("broken-rule" in e and "does not compile" in e for e in engine.errors)
     assert {c.signature.id for c in engine.matcher.signatures} == {
-        "disk-almost-full", "app-db-down", "any-db-down"}
+        "disk-almost-full",
+        "app-db-down",
+        "any-db-down",
+    }
 
 
 def test_most_specific_signature_wins_and_one_hit_per_record(engine: Engine) -> None:
@@ -97,7 +116,9 @@ def test_min_count_within_window(engine: Engine) -> None:
 def test_sample_is_first_line_of_newest_record_redacted_and_capped(engine: Engine) -> None:
     engine.feed(_record("database unreachable at 10.1.2.3", at=T0 + timedelta(seconds=5), line=7))
     engine.feed(_record("database unreachable old", at=T0, line=9))  # older, read later
-    engine.feed(_record("unreachable " + "y" * 1000 + "\nsecond line", at=T0 + timedelta(seconds=1)))
+    engine.feed(
+        _record("unreachable " + "y" * 1000 + "\nsecond line", at=T0 + timedelta(seconds=1))
+    )
     [finding] = engine.findings()
     assert finding.sample == "database unreachable at <ip-1>"
     assert finding.sample_line == 7
@@ -121,16 +142,19 @@ def test_report_order_is_category_then_severity_then_count() -> None:
     assert [f.signature_id for f in sort_findings(findings)] == ["a", "c", "b", "d", "e"]
 
 
-@pytest.mark.parametrize(("findings", "score", "status"), [
-    ([], 100, HealthStatus.HEALTHY),
-    ([("warning", 1)], 95, HealthStatus.HEALTHY),
-    ([("error", 1)], 85, HealthStatus.WARNING),
-    ([("critical", 1)], 70, HealthStatus.WARNING),
-    ([("critical", 100)], 40, HealthStatus.CRITICAL),
-    ([("critical", 10_000)], 40, HealthStatus.CRITICAL),
-    ([("error", 1), ("error", 1), ("warning", 1)], 65, HealthStatus.DEGRADED),
-    ([("critical", 100)] * 4, 0, HealthStatus.CRITICAL),
-])
+@pytest.mark.parametrize(
+    ("findings", "score", "status"),
+    [
+        ([], 100, HealthStatus.HEALTHY),
+        ([("warning", 1)], 95, HealthStatus.HEALTHY),
+        ([("error", 1)], 85, HealthStatus.WARNING),
+        ([("critical", 1)], 70, HealthStatus.WARNING),
+        ([("critical", 100)], 40, HealthStatus.CRITICAL),
+        ([("critical", 10_000)], 40, HealthStatus.CRITICAL),
+        ([("error", 1), ("error", 1), ("warning", 1)], 65, HealthStatus.DEGRADED),
+        ([("critical", 100)] * 4, 0, HealthStatus.CRITICAL),
+    ],
+)
 def test_health_score(findings: list[tuple[str, int]], score: int, status: HealthStatus) -> None:
     items = [_finding("x", Category.BUG, Severity.parse(s), n) for s, n in findings]
     assert health_score(items).score == score

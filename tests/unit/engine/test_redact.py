@@ -9,20 +9,29 @@ from hypothesis import strategies as st
 from loghealth.engine import Redactor
 
 
-@pytest.mark.parametrize(("text", "secret"), [
-    ("connect to 192.168.1.23:8883 failed", "192.168.1.23"),
-    ("peer 2001:db8::1 closed", "2001:db8::1"),
-    ("mail bob.smith@example.com bounced", "bob.smith@example.com"),
-    ("postgresql://app:s3cr3t@db:5432/app", "s3cr3t"),
-    ("Authorization: Bearer abcdefghijklmnop123", "abcdefghijklmnop123"),
-    ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-     "eyJhbGciOiJIUzI1NiJ9"),
-    ("key AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"),
-    ("password=hunter2 user=bob", "hunter2"),
-    ("{'access_code': '12345678'}", "12345678"),
-    ('"api_key": "sk-abc123"', "sk-abc123"),
-    ("ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
-])
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("connect to 192.168.1.23:8883 failed", "192.168.1.23"),
+        ("peer 2001:db8::1 closed", "2001:db8::1"),
+        ("mail bob.smith@example.com bounced", "bob.smith@example.com"),
+        ("postgresql://app:s3cr3t@db:5432/app", "s3cr3t"),
+        ("Authorization: Bearer abcdefghijklmnop123", "abcdefghijklmnop123"),
+        (
+            "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+            "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "eyJhbGciOiJIUzI1NiJ9",
+        ),
+        ("key AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"),
+        ("password=hunter2 user=bob", "hunter2"),
+        ("{'access_code': '12345678'}", "12345678"),
+        ('"api_key": "sk-abc123"', "sk-abc123"),
+        (
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        ),
+    ],
+)
 def test_secret_is_removed(text: str, secret: str) -> None:
     assert secret not in Redactor().redact(text)
 
@@ -45,7 +54,12 @@ _NOISE = st.text(alphabet=st.characters(codec="ascii", exclude_characters="\x00"
 
 
 @settings(max_examples=200, deadline=None)
-@given(_NOISE, _SECRETS, _NOISE, st.sampled_from(["password", "token", "api_key", "secret", "access_code"]))
+@given(
+    _NOISE,
+    _SECRETS,
+    _NOISE,
+    st.sampled_from(["password", "token", "api_key", "secret", "access_code"]),
+)
 def test_key_value_secrets_never_survive(before: str, secret: str, after: str, key: str) -> None:
     text = f"{before} {key}={secret} {after}"
     redacted = Redactor().redact(text)

@@ -83,8 +83,13 @@ def test_gzip_files_are_read_by_content(tmp_path: Path) -> None:
 
 
 def test_every_line_is_accounted_for(tmp_path: Path) -> None:
-    lines = ["2024-05-01 10:00:00,000 INFO app: a", "garbage", "", "more garbage",
-             "2024-05-01 10:00:01,000 INFO app: b"]
+    lines = [
+        "2024-05-01 10:00:00,000 INFO app: a",
+        "garbage",
+        "",
+        "more garbage",
+        "2024-05-01 10:00:01,000 INFO app: b",
+    ]
     path = tmp_path / "x.log"
     path.write_text("\n".join(lines))
     records = _records(path)

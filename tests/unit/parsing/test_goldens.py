@@ -22,5 +22,7 @@ def test_there_are_goldens_for_every_format() -> None:
 def test_golden(path: Path) -> None:
     detected, documents = parse_case(path)
     assert detected == path.parent.name
-    expected = [json.loads(line) for line in expected_path(path).read_text(encoding="utf-8").splitlines()]
+    expected = [
+        json.loads(line) for line in expected_path(path).read_text(encoding="utf-8").splitlines()
+    ]
     assert documents == expected

@@ -36,21 +36,32 @@ def test_smarty_time_keeps_its_offset() -> None:
 
 
 def test_smarty_context_reads_python_literals() -> None:
-    context = parse_context("'ip'='127.0.0.1' args=['foo', 'bar'] n=3 d={'k': [1, 2]} s=\"x y\" bare=abc")
-    assert context == {"ip": "127.0.0.1", "args": ["foo", "bar"], "n": 3, "d": {"k": [1, 2]},
-                       "s": "x y", "bare": "abc"}
+    context = parse_context(
+        "'ip'='127.0.0.1' args=['foo', 'bar'] n=3 d={'k': [1, 2]} s=\"x y\" bare=abc"
+    )
+    assert context == {
+        "ip": "127.0.0.1",
+        "args": ["foo", "bar"],
+        "n": 3,
+        "d": {"k": [1, 2]},
+        "s": "x y",
+        "bare": "abc",
+    }
 
 
 def test_smarty_context_keeps_unparseable_rest() -> None:
     assert parse_context("free text here") == {"_rest": "free text here"}
 
 
-@pytest.mark.parametrize(("line", "level"), [
-    ('{"level": 30, "msg": "x"}', Level.INFO),
-    ('{"level": 60, "msg": "x"}', Level.CRITICAL),
-    ('{"levelno": 40, "msg": "x"}', Level.ERROR),
-    ('{"severity": "WARNING", "message": "x"}', Level.WARNING),
-])
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ('{"level": 30, "msg": "x"}', Level.INFO),
+        ('{"level": 60, "msg": "x"}', Level.CRITICAL),
+        ('{"levelno": 40, "msg": "x"}', Level.ERROR),
+        ('{"severity": "WARNING", "message": "x"}', Level.WARNING),
+    ],
+)
 def test_json_levels(line: str, level: Level) -> None:
     parsed = create_parser("json_lines").parse(line, ParseContext.default())
     assert parsed is not None and parsed.level is level
