@@ -105,7 +105,7 @@ def scan_command(
     options = ScanOptions(
         tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz)
     )
-    engine = Engine(catalog, Redactor(redact or ()))
+    engine = Engine(catalog, Redactor(redact or (), catalog.redact_patterns()))
     try:
         with progress_for(inputs, enabled=True) as on_bytes:
             result = scan_inputs(inputs, engine, options, on_bytes)

@@ -50,16 +50,22 @@ class Redactor:
     """Redacts text with placeholders that stay consistent for this instance's lifetime.
 
     `values` are user-given strings (printer names, serial numbers…) redacted wherever they occur,
-    case-insensitively, as `<value-N>`.
+    case-insensitively, as `<value-N>`. `patterns` are regexes of app-specific sensitive values
+    (declared by packs, e.g. printer serials), redacted as `<id-N>`.
+
+    Raises:
+        re.error: a pattern does not compile.
     """
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
+    def __init__(self, values: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
         self._mapping: dict[tuple[str, str], str] = {}
         self._counters: dict[str, int] = {}
         literal = sorted({v for v in values if v and v.strip()}, key=len, reverse=True)
         self._values = (
             re.compile("|".join(map(re.escape, literal)), re.IGNORECASE) if literal else None
         )
+        shapes = [f"(?:{p})" for p in patterns]
+        self._shapes = re.compile("|".join(shapes)) if shapes else None
 
     def _placeholder(self, kind: str, value: str) -> str:
         key = (kind, value.lower() if kind in ("value", "email") else value)
@@ -92,6 +98,8 @@ class Redactor:
         """Return `text` with every secret replaced by its placeholder."""
         if self._values is not None:
             text = self._values.sub(lambda m: self._placeholder("value", m.group(0)), text)
+        if self._shapes is not None:
+            text = self._shapes.sub(lambda m: self._placeholder("id", m.group(0)), text)
         text = _URL_CREDENTIALS.sub(
             lambda m: (
                 f"{m['scheme']}{self._placeholder('user', m['user'])}:"

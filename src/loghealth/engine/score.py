@@ -1,7 +1,7 @@
 """Engine: the 0-100 health score of a set of findings, and its status band.
 
 Formula (documented in docs/health.md): every finding costs `weight(severity) × volume(count)`
-points, where weight is critical 30, error 15, warning 5, info 1, and
+points, where weight is critical 30, error 12, warning 3, info 1, and
 `volume(count) = min(2, 1 + log10(count) / 2)` — one hit costs the weight, 100 hits cost double, and
 no finding costs more than double. Score = max(0, round(100 − Σ cost)). Status: healthy ≥ 90,
 warning ≥ 70, degraded ≥ 50, critical < 50.
@@ -18,8 +18,8 @@ __all__ = ["SEVERITY_WEIGHTS", "health_score", "status_for"]
 
 SEVERITY_WEIGHTS: dict[Severity, float] = {
     Severity.CRITICAL: 30.0,
-    Severity.ERROR: 15.0,
-    Severity.WARNING: 5.0,
+    Severity.ERROR: 12.0,
+    Severity.WARNING: 3.0,
     Severity.INFO: 1.0,
 }
 

@@ -3,7 +3,8 @@
 Covers `%(asctime)s %(levelname)s %(name)s: %(message)s`, `%(asctime)s - %(name)s - %(levelname)s -
 %(message)s`, `[%(levelname)s]` variants, `logging.BASIC_FORMAT` (`LEVEL:name:message`), uvicorn's
 `INFO:     message` and gunicorn's `[ts] [pid] [LEVEL] message`. Source: CPython `logging` docs,
-"LogRecord attributes"; uvicorn and gunicorn default log configs.
+"LogRecord attributes"; Bambuddy's `%(asctime)s %(levelname)s [%(name)s] [%(trace_id)s] %(message)s`;
+uvicorn and gunicorn default log configs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ _VARIANTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for label, pattern in (
         # %(asctime)s %(levelname)s %(name)s: %(message)s   (also with [name])
         ("default", rf"{_TS}\s+{_LEVEL}\s+\[?{_NAME}\]?:\s?(?P<msg>.*)"),
+        # %(asctime)s %(levelname)s [%(name)s] [%(trace_id)s] %(message)s  (Bambuddy and others);
+        # not `ts LEVEL [thread] java.Class: msg` (log4j), which is left to `generic`
+        (
+            "bracket_name",
+            rf"{_TS}\s+{_LEVEL}\s+\[{_NAME}\](?:\s+\[(?P<trace_id>[^\]\s]*)\])?\s"
+            r"(?![\w$]+(?:\.[\w$]+)+:\s)(?P<msg>.*)",
+        ),
         # %(asctime)s - %(name)s - %(levelname)s - %(message)s
         ("dash", rf"{_TS}\s+-\s+{_NAME}\s+-\s+{_LEVEL}\s+-\s?(?P<msg>.*)"),
         # %(asctime)s - %(levelname)s - %(name)s - %(message)s
@@ -72,6 +80,8 @@ class PythonLoggingParser:
             fields: dict[str, object] = {"layout": label}
             if groups.get("pid"):
                 fields["pid"] = int(groups["pid"])
+            if groups.get("trace_id"):
+                fields["trace_id"] = groups["trace_id"]
             return Parsed(
                 timestamp=from_iso(ts_text, ctx.tz) if ts_text else None,
                 level=level_from_word(groups["level"]),

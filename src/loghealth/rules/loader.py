@@ -76,6 +76,10 @@ class Catalog:
                 )
         return SignatureText(name=signature_id)
 
+    def redact_patterns(self) -> list[str]:
+        """Sensitive-value regexes declared by the loaded packs (for the `Redactor`)."""
+        return [pattern for meta in self.packs.values() for pattern in meta.redact_patterns]
+
     def languages(self) -> list[str]:
         """Languages with at least one text, sorted."""
         return sorted(self.texts)

@@ -130,6 +130,9 @@ class PackMeta(_Strict):
     description: str = ""
     docs_base: str | None = None
     defaults: SignatureDefaults = SignatureDefaults()
+    redact_patterns: tuple[str, ...] = Field(
+        (), description="regexes of this app's sensitive values (device serials…), redacted as <id-N>"
+    )
 
 
 class PackFile(_Strict):

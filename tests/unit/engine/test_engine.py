@@ -146,12 +146,12 @@ def test_report_order_is_category_then_severity_then_count() -> None:
     ("findings", "score", "status"),
     [
         ([], 100, HealthStatus.HEALTHY),
-        ([("warning", 1)], 95, HealthStatus.HEALTHY),
-        ([("error", 1)], 85, HealthStatus.WARNING),
+        ([("warning", 1)], 97, HealthStatus.HEALTHY),
+        ([("error", 1)], 88, HealthStatus.WARNING),
         ([("critical", 1)], 70, HealthStatus.WARNING),
         ([("critical", 100)], 40, HealthStatus.CRITICAL),
         ([("critical", 10_000)], 40, HealthStatus.CRITICAL),
-        ([("error", 1), ("error", 1), ("warning", 1)], 65, HealthStatus.DEGRADED),
+        ([("error", 1)] * 3, 64, HealthStatus.DEGRADED),
         ([("critical", 100)] * 4, 0, HealthStatus.CRITICAL),
     ],
 )

@@ -79,3 +79,8 @@ def test_redaction_is_idempotent_and_never_raises(text: str) -> None:
 def test_ipv4_never_survives(address: object, noise: str) -> None:
     text = f"{noise} from {address} port 22"
     assert f" {address} " not in Redactor().redact(text)
+
+
+def test_pack_patterns_redact_app_specific_values() -> None:
+    redactor = Redactor(patterns=[r"\b0[0-9A-Z]{2}[0-9A-Z]{12}\b"])
+    assert redactor.redact("[01P00A451200117] reconnect") == "[<id-1>] reconnect"
