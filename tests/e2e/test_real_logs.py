@@ -19,9 +19,23 @@ SEVERE = {"error", "critical"}
 @pytest.fixture(scope="module")
 def loghub_report(shared_data: Path) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-m", "loghealth", "scan", str(shared_data / "loghub"), "-o", "json",
-         "--timezone", "UTC", "--fail-on", "none"],
-        capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            "-m",
+            "loghealth",
+            "scan",
+            str(shared_data / "loghub"),
+            "-o",
+            "json",
+            "--timezone",
+            "UTC",
+            "--fail-on",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -38,8 +52,11 @@ def test_all_16k_lines_are_read_and_parsed(loghub_report: dict[str, Any]) -> Non
 
 
 def test_hadoop_network_fault_is_found(loghub_report: dict[str, Any]) -> None:
-    network = [f for f in _findings(loghub_report, "Hadoop")
-               if f["area"] == "network" and f["severity"] in SEVERE]
+    network = [
+        f
+        for f in _findings(loghub_report, "Hadoop")
+        if f["area"] == "network" and f["severity"] in SEVERE
+    ]
     assert network, "Hadoop_2k has an injected network fault"
 
 

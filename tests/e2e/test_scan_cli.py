@@ -17,7 +17,12 @@ EXAMPLES = ROOT / "examples" / "logs"
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "loghealth", *args],
-        capture_output=True, text=True, input=stdin, cwd=ROOT, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
     )
 
 
@@ -29,7 +34,9 @@ def scan_json(*args: str, stdin: str | None = None) -> tuple[int, dict[str, Any]
 
 def test_bambuddy_example_reproduces_the_spec_findings_in_order() -> None:
     code, report = scan_json(str(EXAMPLES / "bambuddy"))
-    rows = [(f["signature_id"], f["severity"], f["category"], f["count"]) for f in report["findings"]]
+    rows = [
+        (f["signature_id"], f["severity"], f["category"], f["count"]) for f in report["findings"]
+    ]
     assert rows == [
         ("ftp-auth-rejected", "error", "layer8", 2),
         ("mqtt-connection-flapping", "warning", "layer8", 6),
@@ -53,11 +60,31 @@ def test_bambuddy_example_reproduces_the_spec_findings_in_order() -> None:
 
 def test_json_has_the_documented_shape() -> None:
     _, report = scan_json(str(EXAMPLES))
-    assert set(report) >= {"scanned_records", "unparsed_lines", "sources", "findings", "summary",
-                           "health"}
+    assert set(report) >= {
+        "scanned_records",
+        "unparsed_lines",
+        "sources",
+        "findings",
+        "summary",
+        "health",
+    }
     assert set(report["sources"][0]) >= {"path", "format", "records"}
-    finding_keys = {"signature_id", "pack", "title", "severity", "category", "area", "count",
-                    "first_seen", "last_seen", "sample", "source", "cause", "fix", "docs_url"}
+    finding_keys = {
+        "signature_id",
+        "pack",
+        "title",
+        "severity",
+        "category",
+        "area",
+        "count",
+        "first_seen",
+        "last_seen",
+        "sample",
+        "source",
+        "cause",
+        "fix",
+        "docs_url",
+    }
     assert report["findings"] and all(set(f) >= finding_keys for f in report["findings"])
     assert set(report["summary"]) >= {"total", "by_category", "by_severity"}
     assert 0 <= report["health"]["score"] <= 100
@@ -72,7 +99,9 @@ def test_healthy_log_gives_no_findings_and_exit_zero() -> None:
 
 
 def test_redact_option_and_pack_filter() -> None:
-    _, report = scan_json(str(EXAMPLES / "bambuddy"), "--redact", "A1 mini Desk", "--pack", "bambuddy")
+    _, report = scan_json(
+        str(EXAMPLES / "bambuddy"), "--redact", "A1 mini Desk", "--pack", "bambuddy"
+    )
     locked = next(f for f in report["findings"] if f["signature_id"] == "database-locked")
     assert "A1 mini Desk" not in locked["sample"] and "<value-1>" in locked["sample"]
     assert {f["pack"] for f in report["findings"]} == {"bambuddy"}
@@ -95,20 +124,31 @@ def test_stdin_is_a_source() -> None:
 
 
 def test_fail_on_threshold() -> None:
-    assert run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "critical", "-o", "json").returncode == 0
-    assert run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "none", "-o", "json").returncode == 0
-    assert run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "warning", "-o", "json").returncode == 1
+    assert (
+        run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "critical", "-o", "json").returncode
+        == 0
+    )
+    assert (
+        run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "none", "-o", "json").returncode == 0
+    )
+    assert (
+        run("scan", str(EXAMPLES / "bambuddy"), "--fail-on", "warning", "-o", "json").returncode
+        == 1
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ("scan", "does/not/exist.log"),
-    ("scan", "examples/logs", "--output", "yaml"),
-    ("scan", "examples/logs", "--format", "klingon"),
-    ("scan", "examples/logs", "--timezone", "Mars/Base"),
-    ("scan", "examples/logs", "--since", "yesterday-ish"),
-    ("scan", "examples/logs", "--pack", "nosuchpack"),
-    ("scan", "examples/logs", "--fail-on", "bad"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "does/not/exist.log"),
+        ("scan", "examples/logs", "--output", "yaml"),
+        ("scan", "examples/logs", "--format", "klingon"),
+        ("scan", "examples/logs", "--timezone", "Mars/Base"),
+        ("scan", "examples/logs", "--since", "yesterday-ish"),
+        ("scan", "examples/logs", "--pack", "nosuchpack"),
+        ("scan", "examples/logs", "--fail-on", "bad"),
+    ],
+)
 def test_usage_and_input_errors_exit_2_with_one_line(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2
@@ -121,7 +161,11 @@ def test_markdown_and_table_outputs() -> None:
     assert markdown.stdout.startswith("# loghealth scan")
     assert "| error | layer8 |" in markdown.stdout and "**Fix:**" in markdown.stdout
     table = run("scan", str(EXAMPLES / "bambuddy"))
-    assert "Health" in table.stdout and "Cause:" in table.stdout and "ftp-auth-rejected" in table.stdout
+    assert (
+        "Health" in table.stdout
+        and "Cause:" in table.stdout
+        and "ftp-auth-rejected" in table.stdout
+    )
 
 
 def test_user_rules_file_adds_findings_and_reports_broken_rules(tmp_path: Path) -> None:
@@ -146,9 +190,19 @@ def test_parse_prints_json_lines() -> None:
     assert result.returncode == 0
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records[0]["format"] == "python_logging"
-    assert set(records[0]) == {"timestamp", "level", "logger", "message", "fields", "format",
-                               "source", "line"}
-    locked = next(r for r in records if "database is locked" in r["message"] and r["level"] == "ERROR")
+    assert set(records[0]) == {
+        "timestamp",
+        "level",
+        "logger",
+        "message",
+        "fields",
+        "format",
+        "source",
+        "line",
+    }
+    locked = next(
+        r for r in records if "database is locked" in r["message"] and r["level"] == "ERROR"
+    )
     assert "sqlalchemy.exc.OperationalError" in locked["message"]
 
 

@@ -1,14 +1,18 @@
 """Engine: match a record against the compiled catalog; at most one hit per record.
 
 Candidates are tried most specific first (user rules > app packs > generic; narrowed by logger
-or format > not), cheap gates (format, level, logger) before the regex. The first candidate that
+or format > not). A signature's required literals (see `rules.literals`) are checked before its
+gates and its regex, so most records cost a few substring tests, not a regex per signature. The first candidate that
 passes every gate and whose pattern is found in the message wins.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import ahocorasick
 
 from loghealth.model import Hit, LogRecord
 from loghealth.rules.compile import CompiledSignature
@@ -50,19 +54,45 @@ def _gate(compiled: CompiledSignature, record: LogRecord) -> tuple[Gate, str]:
 
 
 class Matcher:
-    """Picks the winning signature for each record. Pure: no I/O, no clock."""
+    """Picks the winning signature for each record. Pure: no I/O, no clock.
+
+    The prefilter is one Aho-Corasick pass (pyahocorasick) over the lower-cased message that finds
+    which signatures' required literals occur; only those (and signatures without literals) are
+    gated and regex-searched, in specificity order.
+    """
 
     def __init__(self, compiled: list[CompiledSignature]) -> None:
         self._compiled = sorted(compiled, key=lambda c: c.specificity, reverse=True)
+        self._always = [i for i, c in enumerate(self._compiled) if c.literals is None]
+        self._automaton: ahocorasick.Automaton | None = None
+        owners: dict[str, list[int]] = {}
+        for index, item in enumerate(self._compiled):
+            for literal in item.literals or ():
+                owners.setdefault(literal, []).append(index)
+        if owners:
+            self._automaton = ahocorasick.Automaton()
+            for literal, indices in owners.items():
+                self._automaton.add_word(literal, tuple(indices))
+            self._automaton.make_automaton()
 
     @property
     def signatures(self) -> list[CompiledSignature]:
         """The compiled signatures, most specific first."""
         return list(self._compiled)
 
+    def _candidates(self, message: str) -> Iterable[int]:
+        # Exact only where IGNORECASE folding is plain ASCII lowering: otherwise try every one.
+        if self._automaton is None or not message.isascii():
+            return range(len(self._compiled))
+        found = set(self._always)
+        for _, indices in self._automaton.iter(message.lower()):
+            found.update(indices)
+        return sorted(found)
+
     def match(self, record: LogRecord) -> Hit | None:
         """Return the hit of the most specific signature that passes all gates, or None."""
-        for compiled in self._compiled:
+        for index in self._candidates(record.message):
+            compiled = self._compiled[index]
             gate, _ = _gate(compiled, record)
             if gate is Gate.PASSED and compiled.regex.search(record.message):
                 return Hit(compiled.signature.id, record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from loghealth.rules.literals import required_literals
 from loghealth.rules.loader import Signature
 
 __all__ = ["CompiledSignature", "compile_signatures"]
@@ -21,6 +22,7 @@ class CompiledSignature:
     regex: re.Pattern[str]
     patterns: tuple[re.Pattern[str], ...]
     formats: frozenset[str]
+    literals: tuple[str, ...] | None
 
     @property
     def specificity(self) -> tuple[int, int, int]:
@@ -28,6 +30,17 @@ class CompiledSignature:
         spec = self.signature.spec
         narrowed = int(bool(spec.logger_prefix) or bool(spec.applies_to.formats))
         return (int(self.signature.tier), narrowed, -self.signature.order)
+
+
+def _literals(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Prefilter literals of the whole alternation: None if any pattern has none."""
+    found: list[str] = []
+    for pattern in patterns:
+        literals = required_literals(pattern)
+        if literals is None:
+            return None
+        found.extend(literals)
+    return tuple(dict.fromkeys(found))
 
 
 def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignature], list[str]]:
@@ -48,7 +61,11 @@ def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignat
             continue
         compiled.append(
             CompiledSignature(
-                signature, joined, patterns, frozenset(signature.spec.applies_to.formats)
+                signature,
+                joined,
+                patterns,
+                frozenset(signature.spec.applies_to.formats),
+                _literals(signature.spec.patterns),
             )
         )
     compiled.sort(key=lambda c: c.specificity, reverse=True)

@@ -131,7 +131,8 @@ class PackMeta(_Strict):
     docs_base: str | None = None
     defaults: SignatureDefaults = SignatureDefaults()
     redact_patterns: tuple[str, ...] = Field(
-        (), description="regexes of this app's sensitive values (device serials…), redacted as <id-N>"
+        (),
+        description="regexes of this app's sensitive values (device serials…), redacted as <id-N>",
     )
 
 
