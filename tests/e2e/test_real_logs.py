@@ -1,4 +1,4 @@
-"""The scan on real third-party logs (Loghub 2k samples): parses everything, finds the real fault."""
+"""The scan on real third-party logs (Loghub 2k samples): parses all, finds the real fault."""
 
 from __future__ import annotations
 

@@ -176,7 +176,8 @@ def test_user_rules_file_adds_findings_and_reports_broken_rules(tmp_path: Path) 
         "    patterns: ['Error finalizing archive']\n"
         "    severity: critical\n    category: bug\n    area: process\n"
         "    text: {name: Archive finalising failed, cause: c, fix: f}\n"
-        "  - id: broken\n    patterns: ['(']\n    severity: error\n    category: bug\n    area: process\n"
+        "  - id: broken\n    patterns: ['(']\n    severity: error\n"
+        "    category: bug\n    area: process\n"
     )
     code, report = scan_json(str(EXAMPLES / "bambuddy"), "--rules", str(rules))
     ids = [f["signature_id"] for f in report["findings"]]

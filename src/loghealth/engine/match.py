@@ -1,9 +1,9 @@
 """Engine: match a record against the compiled catalog; at most one hit per record.
 
 Candidates are tried most specific first (user rules > app packs > generic; narrowed by logger
-or format > not). A signature's required literals (see `rules.literals`) are checked before its
-gates and its regex, so most records cost a few substring tests, not a regex per signature. The first candidate that
-passes every gate and whose pattern is found in the message wins.
+or format > not). Only signatures whose required literals (see `rules.literals`) occur in the
+message are candidates, so most records cost one prefilter pass, not a regex per signature. The
+first candidate that passes every gate and whose pattern is found in the message wins.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Covers `%(asctime)s %(levelname)s %(name)s: %(message)s`, `%(asctime)s - %(name)s - %(levelname)s -
 %(message)s`, `[%(levelname)s]` variants, `logging.BASIC_FORMAT` (`LEVEL:name:message`), uvicorn's
 `INFO:     message` and gunicorn's `[ts] [pid] [LEVEL] message`. Source: CPython `logging` docs,
-"LogRecord attributes"; Bambuddy's `%(asctime)s %(levelname)s [%(name)s] [%(trace_id)s] %(message)s`;
-uvicorn and gunicorn default log configs.
+"LogRecord attributes"; Bambuddy's `%(asctime)s %(levelname)s [%(name)s] [%(trace_id)s]
+%(message)s` (backend/app/main.py); uvicorn and gunicorn default log configs.
 """
 
 from __future__ import annotations
