@@ -6,7 +6,7 @@ Frozen dataclasses and Enums only; no I/O.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -141,7 +141,6 @@ class Finding:
     last_seen: datetime | None = None
     sample: str = ""
     sample_line: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class HealthStatus(enum.StrEnum):

@@ -135,12 +135,10 @@ def test_command(
     options = ScanOptions(tz=timezone_option(timezone), now=SystemClock().now())
     stopped: dict[str, Counter[Gate]] = defaultdict(Counter)
     examples: dict[tuple[str, Gate], list[str]] = defaultdict(list)
-    records = 0
     try:
         for source in discover_inputs(log):
             _, stream = iter_source_records(source, options)
             for record in stream:
-                records += 1
                 hit = engine.feed(record)
                 for verdict in engine.matcher.explain(record):
                     won = hit is not None and hit.signature_id == verdict.signature_id
@@ -157,18 +155,17 @@ def test_command(
                         )
     except InputError as error:
         fail(str(error))
-    _print_test_report(engine, records, examples, stopped)
+    _print_test_report(engine, examples, stopped)
 
 
 def _print_test_report(
     engine: Engine,
-    records: int,
     examples: dict[tuple[str, Gate], list[str]],
     stopped: dict[str, Counter[Gate]],
 ) -> None:
     console = Console()
     reported = {f.signature_id for f in engine.findings()}
-    table = Table(title=f"{records} records tested")
+    table = Table(title=f"{engine.records_count} records tested")
     for column in ("signature", "counted", "reported", "stopped by a gate"):
         table.add_column(column)
     ids = [c.signature.id for c in engine.matcher.signatures]
@@ -205,7 +202,7 @@ def _print_test_report(
             console.print(Text(f"  {line}", style="dim"), soft_wrap=True)
     matched = sum(engine.hits_by_signature.values())
     console.print(
-        f"Lines matched: {matched} of {records} records; "
+        f"Lines matched: {matched} of {engine.records_count} records; "
         f"findings reported: {len(reported)}; unparsed: {engine.unparsed_count}"
     )
     for error in engine.catalog.errors + engine.errors:

@@ -9,11 +9,11 @@ falling inside any window.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from loghealth.engine.redact import Redactor
-from loghealth.model import Category, Finding, Hit, Severity
+from loghealth.model import Category, Finding, Hit
 from loghealth.rules.loader import Signature
 
 __all__ = ["SAMPLE_MAX_CHARS", "Aggregator", "sort_findings"]
@@ -31,7 +31,6 @@ class _State:
     reported: bool = False
     newest_at: datetime | None = None
     sample_raw: str = ""
-    hit_lines: list[int] = field(default_factory=list)
 
 
 def _first_line(text: str) -> str:
@@ -125,10 +124,3 @@ class Aggregator:
             if not state.reported:
                 counts[signature_id] = counts.get(signature_id, 0) + state.finding.count
         return counts
-
-
-def severity_counts(findings: list[Finding]) -> dict[str, int]:
-    """Number of findings per severity label, highest first, every label present."""
-    return {
-        s.label: sum(1 for f in findings if f.severity is s) for s in sorted(Severity, reverse=True)
-    }
