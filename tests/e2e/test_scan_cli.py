@@ -219,3 +219,29 @@ def test_catalog_commands() -> None:
     assert tested.returncode == 0
     assert "below min_count" in tested.stdout and "level gate" in tested.stdout
     assert "logger gate" in tested.stdout
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("app", {"permission-denied", "database-unreachable", "python-memory-error"}),
+        ("syslog", {"kernel-oom-kill", "systemd-unit-failed", "login-brute-force"}),
+        ("nginx", {"nginx-worker-connections", "nginx-upstream-refused", "nginx-upstream-timeout"}),
+    ],
+)
+def test_example_logs_give_their_findings(folder: str, expected: set[str]) -> None:
+    _, report = scan_json(str(EXAMPLES / folder))
+    assert {f["signature_id"] for f in report["findings"]} == expected
+    assert report["unparsed_lines"] == 0
+
+
+def test_smarty_example_in_russian() -> None:
+    _, english = scan_json(str(EXAMPLES / "smarty"))
+    _, russian = scan_json(str(EXAMPLES / "smarty"), "--lang", "ru")
+    assert [f["signature_id"] for f in english["findings"]] == [
+        f["signature_id"] for f in russian["findings"]
+    ]
+    assert len(english["findings"]) == 17
+    assert all(f["category"] in {"layer8", "environment", "bug"} for f in english["findings"])
+    titles = [f["title"] for f in russian["findings"]]
+    assert all(any("а" <= ch <= "я" for ch in title.lower()) for title in titles)
