@@ -17,7 +17,7 @@ from loghealth.model import LogRecord
 from loghealth.parsing.base import Parsed, Parser
 from loghealth.parsing.context import ParseContext
 
-__all__ = ["MAX_FOLDED_CHARS", "MAX_FOLDED_LINES", "frame_records"]
+__all__ = ["MAX_FOLDED_CHARS", "MAX_FOLDED_LINES", "Framer", "frame_records"]
 
 MAX_FOLDED_LINES = 5_000
 """Continuation lines folded into one record at most; later ones start raw records."""
@@ -68,16 +68,67 @@ def _record(current: _Open, source: str) -> LogRecord:
     )
 
 
-def _may_fold(current: _Open | None, line: str) -> bool:
-    if (
-        current is None
-        or len(current.extra) >= MAX_FOLDED_LINES
-        or current.chars > MAX_FOLDED_CHARS
-    ):
+def _may_fold(current: _Open, line: str) -> bool:
+    if len(current.extra) >= MAX_FOLDED_LINES or current.chars > MAX_FOLDED_CHARS:
         return False
     if current.in_block:
         return True
     return bool(line) and _CONTINUATION.match(line) is not None
+
+
+class Framer:
+    """Incremental framing for live sources: push lines, get completed records.
+
+    A record is complete when the next record starts, or when `flush()` is called (a live source
+    calls it after a short idle period, so the last record does not wait for the next line).
+    `line_no` counts pushed lines from `first_line` on.
+    """
+
+    def __init__(
+        self,
+        parser: Parser,
+        ctx: ParseContext,
+        fallback: Parser | None = None,
+        first_line: int = 1,
+    ) -> None:
+        self.parser = parser
+        self.ctx = ctx
+        self.fallback = fallback
+        self.line_no = first_line - 1
+        self._current: _Open | None = None
+
+    @property
+    def has_open_record(self) -> bool:
+        """True while a record is waiting for possible continuation lines."""
+        return self._current is not None
+
+    def push(self, line: str) -> LogRecord | None:
+        """Take the next line; return the record it completed, if any."""
+        self.line_no += 1
+        parsed = self.parser.parse(line, self.ctx) if line else None
+        fmt = self.parser.name
+        current = self._current
+        if parsed is None:
+            if current is not None and _may_fold(current, line):
+                current.extra.append(line)
+                current.chars += len(line)
+                if not current.in_block and _OPENS_BLOCK.match(line):
+                    current.in_block = True
+                return None
+            if not line.strip():
+                return None
+            parsed = self.fallback.parse(line, self.ctx) if self.fallback is not None else None
+            fmt = self.fallback.name if parsed is not None and self.fallback is not None else "raw"
+            if parsed is None:
+                parsed = Parsed(timestamp=None, level=None, logger=None, message=line)
+        in_block = _OPENS_BLOCK.search(parsed.message) is not None
+        self._current = _Open(parsed, fmt, self.line_no, line, in_block=in_block)
+        return _record(current, self.ctx.source) if current is not None else None
+
+    def flush(self) -> LogRecord | None:
+        """Complete and return the open record, if any."""
+        current, self._current = self._current, None
+        return _record(current, self.ctx.source) if current is not None else None
 
 
 def frame_records(
@@ -91,28 +142,11 @@ def frame_records(
     `parser` is the file's format; `fallback` (usually `generic`) is tried on lines that neither
     start a record in that format nor continue one. Lines are numbered from 1.
     """
-    current: _Open | None = None
-    for line_no, line in enumerate(lines, start=1):
-        parsed = parser.parse(line, ctx) if line else None
-        fmt = parser.name
-        if parsed is None:
-            if _may_fold(current, line):
-                assert current is not None  # noqa: S101 - narrowed by _may_fold
-                current.extra.append(line)
-                current.chars += len(line)
-                if not current.in_block and _OPENS_BLOCK.match(line):
-                    current.in_block = True
-                continue
-            if not line.strip():
-                continue
-            parsed = fallback.parse(line, ctx) if fallback is not None else None
-            fmt = fallback.name if parsed is not None and fallback is not None else "raw"
-            if parsed is None:
-                parsed = Parsed(timestamp=None, level=None, logger=None, message=line)
-        if current is not None:
-            yield _record(current, ctx.source)
-        current = _Open(
-            parsed, fmt, line_no, line, in_block=_OPENS_BLOCK.search(parsed.message) is not None
-        )
-    if current is not None:
-        yield _record(current, ctx.source)
+    framer = Framer(parser, ctx, fallback)
+    for line in lines:
+        record = framer.push(line)
+        if record is not None:
+            yield record
+    last = framer.flush()
+    if last is not None:
+        yield last
