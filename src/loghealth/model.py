@@ -14,6 +14,7 @@ __all__ = [
     "Area",
     "Category",
     "Finding",
+    "FindingState",
     "HealthScore",
     "HealthStatus",
     "Hit",
@@ -141,6 +142,21 @@ class Finding:
     last_seen: datetime | None = None
     sample: str = ""
     sample_line: int = 0
+
+
+class FindingState(enum.StrEnum):
+    """Life cycle of a stored finding (`open → resolved → regressed`; `ignored`/`snoozed` stick)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    REGRESSED = "regressed"
+    IGNORED = "ignored"
+    SNOOZED = "snoozed"
+
+    @property
+    def is_active(self) -> bool:
+        """True for states that count towards health and alerting (open, regressed)."""
+        return self in (FindingState.OPEN, FindingState.REGRESSED)
 
 
 class HealthStatus(enum.StrEnum):

@@ -105,6 +105,7 @@ class SignatureSpec(_Strict):
     logger_prefix: str | None = None
     applies_to: AppliesTo = AppliesTo()
     threshold: Threshold = Threshold()
+    cooldown_secs: int = Field(0, ge=0, description="after a counted hit, drop hits for this long")
     docs_url: str | None = None
     docs_anchor: str | None = None
     enabled: bool = True

@@ -1,0 +1,1 @@
+"""Store stage: findings, their history, hits, sources, checkpoints (SQLite or PostgreSQL)."""

@@ -1,0 +1,207 @@
+"""Store: the database schema (SQLAlchemy 2, typed `Mapped[]` columns).
+
+Times are stored as aware UTC (`DateTime(timezone=True)`). Enums are stored as their string values.
+Migrations in `store/migrations/` create exactly these tables (`loghealth db upgrade`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "CheckpointRow",
+    "ClientLogEntryRow",
+    "ClientRow",
+    "FindingEventRow",
+    "FindingRow",
+    "HitRow",
+    "RuleRow",
+    "SourceRow",
+    "TriggerRow",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone: it is added back on read).
+
+    Raises:
+        ValueError: on write of a naive datetime (a bug: every time in loghealth is aware).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC before writing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime written to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC when the backend returned a naive value."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+
+
+class SourceRow(Base):
+    """A source seen by `serve`, with its counters (updated with every batch)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    records_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    lines_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    unparsed_lines: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    drops: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_record_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class CheckpointRow(Base):
+    """Where a file source stopped: file identity and the offset after the last committed line."""
+
+    __tablename__ = "checkpoints"
+
+    source_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    device: Mapped[int] = mapped_column(BigInteger)
+    inode: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    line_no: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+
+
+class FindingRow(Base):
+    """One finding: hits of one signature in one source (the fingerprint), with its state."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_state_last_hit", "state", "last_hit_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
+    signature_id: Mapped[str] = mapped_column(String(128), index=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    catalog_version: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(512), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16))
+    area: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    last_hit_at: Mapped[datetime]
+    sample: Mapped[str] = mapped_column(Text, default="")
+    sample_line: Mapped[int] = mapped_column(BigInteger, default=0)
+    snoozed_until: Mapped[datetime | None]
+    state_changed_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class FindingEventRow(Base):
+    """A state transition of a finding: when, who (`engine`, `auto`, `cli`, a user), from, to."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class HitRow(Base):
+    """A recent hit of a finding (capped per finding, pruned by retention)."""
+
+    __tablename__ = "hits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    seen_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    line: Mapped[int] = mapped_column(BigInteger, default=0)
+    sample: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleRow(Base):
+    """A user rule stored through the API (same schema as a signature, kept as JSON)."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scope: Mapped[str] = mapped_column(String(512), default="global")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ClientRow(Base):
+    """A remote machine that pushes logs and heartbeats over HTTP."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(32), default="unknown")
+    metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    ingest_key_hash: Mapped[str | None] = mapped_column(String(128))
+    last_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ClientLogEntryRow(Base):
+    """A log entry pushed by a client (kept for the retention period)."""
+
+    __tablename__ = "client_log_entries"
+    __table_args__ = (Index("ix_client_log_entries_client_at", "client_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    level: Mapped[str | None] = mapped_column(String(16))
+    logger: Mapped[str | None] = mapped_column(String(256))
+    message: Mapped[str] = mapped_column(Text)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TriggerRow(Base):
+    """A notification trigger: filters and a notifier (used by the alerts stage)."""
+
+    __tablename__ = "triggers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(256))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notifier: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
