@@ -402,6 +402,12 @@ class Store:
         with Session(self.engine) as session:
             return set(session.scalars(select(FindingRow.fingerprint)))
 
+    def finding_keys(self) -> set[tuple[str, str]]:
+        """(signature_id, source_id) of every stored finding (their thresholds were met)."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(FindingRow.signature_id, FindingRow.source_id))
+            return {(signature_id, source_id) for signature_id, source_id in rows}
+
     def checkpoints(self) -> dict[str, CheckpointData]:
         """Saved positions of file sources, by source id."""
         with Session(self.engine) as session:
