@@ -6,8 +6,10 @@ import typer
 
 from loghealth import __version__
 from loghealth.cli.catalog import catalog_app
+from loghealth.cli.findings import findings_app
 from loghealth.cli.parse import parse_command
 from loghealth.cli.scan import scan_command
+from loghealth.cli.serve import config_app, db_app, serve_command
 
 __all__ = ["app", "main"]
 
@@ -21,7 +23,11 @@ app = typer.Typer(
 )
 app.command("scan")(scan_command)
 app.command("parse")(parse_command)
+app.command("serve")(serve_command)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(findings_app, name="findings")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 
 
 def _version(value: bool) -> None:

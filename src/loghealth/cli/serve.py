@@ -1,0 +1,137 @@
+"""CLI: `loghealth serve`, `loghealth db upgrade`, `loghealth config show`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import SecretStr, ValidationError
+
+from loghealth.cli.common import fail, stderr
+from loghealth.clock import SystemClock
+from loghealth.rules.loader import CatalogError
+from loghealth.runtime.pipeline import Pipeline
+from loghealth.runtime.serve import run_serve
+from loghealth.settings import FileSourceSettings, Settings, load_settings
+from loghealth.store.migrate import create_store_engine, migrate
+
+__all__ = ["config_app", "db_app", "load_cli_settings", "serve_command"]
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file.")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(help="postgresql+psycopg://user@host/db (default: SQLite under --data-dir)."),
+]
+DataDirOption = Annotated[Path | None, typer.Option(help="Where the SQLite store lives.")]
+
+
+def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
+    """Settings from a config file, the environment and flags; exit 2 with the bad key's path."""
+    if config is not None and not config.is_file():
+        fail(f"--config {config}: no such file")
+    try:
+        return load_settings(config, **overrides)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        fail(f"invalid settings: {problems}")
+    except (OSError, yaml.YAMLError, ValueError) as error:
+        fail(f"cannot read settings: {error}")
+
+
+def serve_command(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files, directories or globs to follow (default: the config's sources or ./logs).",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+    start_at: Annotated[
+        str | None,
+        typer.Option(help="beginning | end: where to start in files seen for the first time."),
+    ] = None,
+) -> None:
+    """Watch logs continuously and keep findings in a store, until Ctrl-C.
+
+    Files are followed like `tail -F` (rotation-safe); a restart resumes where it stopped.
+    Findings open, update, regress and resolve; see them with `loghealth findings`.
+    """
+    overrides: dict[str, Any] = {"database_url": database_url, "data_dir": data_dir}
+    if paths:
+        overrides["sources"] = [FileSourceSettings(paths=paths, start_at=start_at or "beginning")]
+    settings = load_cli_settings(config, **overrides)
+    stop = asyncio.Event()
+
+    def ready(pipeline: Pipeline) -> None:
+        where = "PostgreSQL" if settings.database_url else settings.effective_database_url()
+        stderr.print(
+            f"loghealth serve: {len(pipeline.sources)} source(s), "
+            f"{len(pipeline.engine.matcher.signatures)} signatures; store: {where}; "
+            "findings: `loghealth findings`; stop with Ctrl-C",
+            highlight=False,
+        )
+        for problem in pipeline.engine.catalog.errors + pipeline.engine.errors:
+            stderr.print(f"[red]rule error:[/] {problem}", highlight=False)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_serve(settings, SystemClock(), stop, on_ready=ready)
+
+    try:
+        asyncio.run(main())
+    except CatalogError as error:
+        fail(str(error))
+    stderr.print("loghealth serve: stopped; everything read was committed", highlight=False)
+
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = None, database_url: DatabaseOption = None, data_dir: DataDirOption = None
+) -> None:
+    """Create or migrate the store's schema to the latest version (serve does this on start)."""
+    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_store_engine(settings.effective_database_url())
+    migrate(engine)
+    engine.dispose()
+    typer.echo("database is up to date")
+
+
+config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "**********"
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None) -> None:
+    """Print the effective settings (file + environment + defaults) with secrets masked."""
+    settings = load_cli_settings(config)
+    data = {name: _masked(getattr(settings, name)) for name in Settings.model_fields}
+    data["sources"] = [_masked(s.model_dump()) for s in settings.sources]
+    data["findings"] = settings.findings.model_dump()
+    data["rate_limit"] = settings.rate_limit.model_dump()
+    typer.echo(json.dumps(data, indent=2, default=str))

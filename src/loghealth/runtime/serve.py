@@ -1,0 +1,125 @@
+"""Runtime: `loghealth serve` — build the pipeline from settings, find files, run until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+from collections.abc import Callable
+from pathlib import Path
+
+from loghealth.clock import Clock
+from loghealth.engine import Engine, Redactor
+from loghealth.engine.live import RateLimit
+from loghealth.parsing import resolve_timezone
+from loghealth.rules.loader import load_catalog
+from loghealth.runtime.pipeline import Pipeline, PipelineOptions
+from loghealth.settings import FileSourceSettings, Settings
+from loghealth.sources import discover_inputs
+from loghealth.sources.base import Source
+from loghealth.sources.tail import FileSource, StartPosition
+from loghealth.sources.watch import FileWatcher
+from loghealth.store.migrate import create_store_engine, migrate
+from loghealth.store.repository import Store
+
+__all__ = ["build_pipeline", "expand_file_paths", "run_serve"]
+
+_GLOB_CHARS = set("*?[")
+
+
+def expand_file_paths(setting: FileSourceSettings) -> list[Path]:
+    """Files a file-source setting names right now (globs and directories expanded, sorted).
+
+    An explicit file path is followed even before it exists; a missing directory or a glob
+    without matches gives nothing yet (re-read every `rescan_secs`).
+    """
+    found: set[Path] = set()
+    for entry in setting.paths:
+        path = Path(entry)
+        if _GLOB_CHARS & set(entry):
+            matches = glob.glob(entry, recursive=True)  # noqa: PTH207 - absolute patterns too
+            found.update(Path(p) for p in matches if Path(p).is_file())
+        elif path.is_dir():
+            found.update(i.path for i in discover_inputs([entry]) if i.path is not None)
+        elif path.suffix or path.is_file():
+            found.add(path)
+    return sorted(p.absolute() for p in found)
+
+
+def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
+    """Catalog, engine, migrated store and pipeline for these settings."""
+    catalog = load_catalog(settings.packs, settings.rules)
+    engine = Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()))
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store_engine = create_store_engine(settings.effective_database_url())
+    migrate(store_engine)
+    version = ",".join(f"{name}@{meta.version}" for name, meta in sorted(catalog.packs.items()))
+    store = Store(store_engine, catalog_version=version)
+    options = PipelineOptions(
+        tz=resolve_timezone(settings.timezone),
+        format=settings.format,
+        auto_resolve_after_secs=settings.findings.auto_resolve_after_secs,
+        rate_limit=RateLimit(settings.rate_limit.hits_per_sec, settings.rate_limit.burst),
+    )
+    return Pipeline(engine, store, clock, options)
+
+
+class _FileDiscovery:
+    def __init__(self, pipeline: Pipeline, watcher: FileWatcher, clock: Clock) -> None:
+        self.pipeline = pipeline
+        self.watcher = watcher
+        self.clock = clock
+        self.checkpoints = pipeline.store.checkpoints()
+
+    def start_new(self, setting: FileSourceSettings, initial: bool) -> int:
+        started = 0
+        for path in expand_file_paths(setting):
+            source_id = f"file:{path}"
+            if source_id in self.pipeline.sources:
+                continue
+            checkpoint = self.checkpoints.get(source_id)
+            if checkpoint is not None:
+                start = StartPosition(
+                    checkpoint.device, checkpoint.inode, checkpoint.offset, checkpoint.line_no
+                )
+            else:
+                start = StartPosition(at_end=initial and setting.start_at == "end")
+            self.pipeline.add_source(FileSource(path, self.watcher, self.clock, start))
+            started += 1
+        return started
+
+    async def rescan(self, setting: FileSourceSettings, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(setting.rescan_secs)
+            self.start_new(setting, initial=False)
+
+
+async def run_serve(
+    settings: Settings,
+    clock: Clock,
+    stop: asyncio.Event,
+    extra_sources: list[Source] | None = None,
+    on_ready: Callable[[Pipeline], None] | None = None,
+) -> Pipeline:
+    """Run the live pipeline until `stop` is set; returns it (for its counters)."""
+    pipeline = build_pipeline(settings, clock)
+    watcher = FileWatcher()
+    await watcher.start()
+    discovery = _FileDiscovery(pipeline, watcher, clock)
+    rescans = []
+    for setting in settings.sources:
+        if isinstance(setting, FileSourceSettings):
+            discovery.start_new(setting, initial=True)
+            rescans.append(asyncio.create_task(discovery.rescan(setting, stop)))
+    for source in extra_sources or []:
+        pipeline.add_source(source)
+    if on_ready is not None:
+        on_ready(pipeline)
+    try:
+        await pipeline.run(stop)
+    finally:
+        for task in rescans:
+            task.cancel()
+        await watcher.close()
+        pipeline.store.engine.dispose()
+    return pipeline
