@@ -42,8 +42,8 @@ class PipelineOptions:
     tz: tzinfo
     format: str | None = None
     detect_lines: int = 16
-    idle_flush_secs: float = 0.02
-    batch_secs: float = 0.02
+    idle_flush_secs: float = 0.01
+    batch_secs: float = 0.01
     batch_max_hits: int = 2000
     stats_secs: float = 1.0
     auto_resolve_after_secs: int = 86_400

@@ -98,8 +98,11 @@ class FileWatcher:
 
     async def wait(self, event: asyncio.Event, timeout_secs: float) -> None:
         """Wait until `event` is set or `timeout_secs` pass, then clear it."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout_secs)
+        try:
+            async with asyncio.timeout(timeout_secs):
+                await event.wait()
+        except TimeoutError:
+            pass
         event.clear()
 
     def ensure_watched(self, path: Path) -> None:
