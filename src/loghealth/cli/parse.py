@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +12,13 @@ import typer
 from loghealth.cli.common import fail, stderr, timezone_option
 from loghealth.clock import SystemClock
 from loghealth.model import LogRecord
-from loghealth.parsing import PARSER_NAMES
+from loghealth.parsing import (
+    PARSER_NAMES,
+    FormatError,
+    format_names,
+    load_formats,
+    register_formats,
+)
 from loghealth.report.document import iso
 from loghealth.runtime import ScanOptions
 from loghealth.runtime.scan import iter_source_records
@@ -51,13 +58,24 @@ def parse_command(
     explain: Annotated[
         bool, typer.Option("--explain", help="Print format detection scores to stderr.")
     ] = False,
+    formats: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--formats", help="Format files or directories (YAML/JSON, ours or lnav's) to add."
+        ),
+    ] = None,
 ) -> None:
     """Print every record as one JSON object per line (timestamp, level, logger, message, fields…).
 
     Useful to check what loghealth understood of a log before writing a rule.
     """
-    if log_format and log_format not in PARSER_NAMES:
-        fail(f"--format {log_format!r}: use one of {', '.join(PARSER_NAMES)}")
+    if formats:
+        try:
+            register_formats(load_formats(formats))
+        except (FormatError, ValueError) as error:
+            fail(str(error))
+    if log_format and log_format not in format_names():
+        fail(f"--format {log_format!r}: use one of {', '.join(format_names())}")
     options = ScanOptions(tz=timezone_option(timezone), now=SystemClock().now(), format=log_format)
     try:
         for source in discover_inputs(paths, include or (), exclude or ()):

@@ -14,13 +14,22 @@ __all__ = ["Parsed", "Parser"]
 
 @dataclass(slots=True)
 class Parsed:
-    """The parts of a record's first line; the framer adds continuation lines and position."""
+    """The parts of a record's first line; the framer adds continuation lines and position.
+
+    `format` names the parser that understood the line when it differs from the parser asked (a
+    per-line chain, or the line inside a Docker json-file entry); None means the parser asked.
+    `continuation` marks a line that carries only text to fold into the open record (the inner
+    line of a container log entry that is a traceback line): the framer appends `message` to the
+    open record, or starts a record from it when none is open.
+    """
 
     timestamp: datetime | None
     level: Level | None
     logger: str | None
     message: str
     fields: dict[str, Any] = field(default_factory=dict)
+    format: str | None = None
+    continuation: bool = False
 
 
 class Parser(Protocol):

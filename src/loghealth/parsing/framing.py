@@ -17,7 +17,13 @@ from loghealth.model import LogRecord
 from loghealth.parsing.base import Parsed, Parser
 from loghealth.parsing.context import ParseContext
 
-__all__ = ["MAX_FOLDED_CHARS", "MAX_FOLDED_LINES", "Framer", "frame_records"]
+__all__ = [
+    "MAX_FOLDED_CHARS",
+    "MAX_FOLDED_LINES",
+    "Framer",
+    "frame_records",
+    "is_continuation_line",
+]
 
 MAX_FOLDED_LINES = 5_000
 """Continuation lines folded into one record at most; later ones start raw records."""
@@ -68,8 +74,17 @@ def _record(current: _Open, source: str) -> LogRecord:
     )
 
 
+def _has_room(current: _Open) -> bool:
+    return len(current.extra) < MAX_FOLDED_LINES and current.chars <= MAX_FOLDED_CHARS
+
+
+def is_continuation_line(line: str) -> bool:
+    """True for a line that continues a record (indented, traceback or stack-trace lines)."""
+    return bool(line) and _CONTINUATION.match(line) is not None
+
+
 def _may_fold(current: _Open, line: str) -> bool:
-    if len(current.extra) >= MAX_FOLDED_LINES or current.chars > MAX_FOLDED_CHARS:
+    if not _has_room(current):
         return False
     if current.in_block:
         return True
@@ -106,24 +121,33 @@ class Framer:
         """Take the next line; return the record it completed, if any."""
         self.line_no += 1
         parsed = self.parser.parse(line, self.ctx) if line else None
-        fmt = self.parser.name
         current = self._current
-        if parsed is None:
+        if parsed is not None and parsed.continuation:
+            if current is not None and _has_room(current):
+                self._fold(current, parsed.message)
+                return None
+        elif parsed is None:
             if current is not None and _may_fold(current, line):
-                current.extra.append(line)
-                current.chars += len(line)
-                if not current.in_block and _OPENS_BLOCK.match(line):
-                    current.in_block = True
+                self._fold(current, line)
                 return None
             if not line.strip():
                 return None
             parsed = self.fallback.parse(line, self.ctx) if self.fallback is not None else None
-            fmt = self.fallback.name if parsed is not None and self.fallback is not None else "raw"
             if parsed is None:
-                parsed = Parsed(timestamp=None, level=None, logger=None, message=line)
+                parsed = Parsed(timestamp=None, level=None, logger=None, message=line, format="raw")
+            elif parsed.format is None and self.fallback is not None:
+                parsed.format = self.fallback.name
+        fmt = parsed.format or self.parser.name
         in_block = _OPENS_BLOCK.search(parsed.message) is not None
         self._current = _Open(parsed, fmt, self.line_no, line, in_block=in_block)
         return _record(current, self.ctx.source) if current is not None else None
+
+    @staticmethod
+    def _fold(current: _Open, text: str) -> None:
+        current.extra.append(text)
+        current.chars += len(text)
+        if not current.in_block and _OPENS_BLOCK.match(text):
+            current.in_block = True
 
     def flush(self) -> LogRecord | None:
         """Complete and return the open record, if any."""

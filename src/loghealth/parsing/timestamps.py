@@ -18,6 +18,7 @@ __all__ = [
     "from_iso",
     "from_parts",
     "from_syslog",
+    "from_yearless",
 ]
 
 MONTHS = {
@@ -80,9 +81,19 @@ def from_syslog(month_name: str, day: str, hms: str, ctx: ParseContext) -> datet
     month = MONTHS.get(month_name[:3].lower())
     if month is None:
         return None
+    return from_yearless(month, int(day), hms, ctx)
+
+
+def from_yearless(
+    month: int, day: int, hms: str, ctx: ParseContext, fraction: str = ""
+) -> datetime | None:
+    """Build a time printed without a year (syslog, logcat, glog, Redis 2.x).
+
+    The year is the latest that does not put the time more than a day after `ctx.now`.
+    """
     local_now = ctx.now.astimezone(ctx.tz)
     for year in (local_now.year, local_now.year - 1):
-        value = from_parts(year, month, int(day), hms, ctx.tz)
+        value = from_parts(year, month, day, hms, ctx.tz, fraction)
         if value is not None and value <= ctx.now + timedelta(days=1):
             return value
     return None
