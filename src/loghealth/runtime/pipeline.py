@@ -67,6 +67,7 @@ class _Stream:
     unparsed: int = 0
     hits: int = 0
     last_record_at: object = None
+    last_snapshot: SourceSnapshot | None = None
 
 
 class Pipeline:
@@ -96,6 +97,8 @@ class Pipeline:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.committed_batches = 0
         self._commit_lock = asyncio.Lock()
+        self._dirty: set[str] = set()  # streams with pending lines or an open record
+        self._wake = asyncio.Event()
         for signature_id, source_id in store.finding_keys():
             self.gate.mark_met(signature_id, source_id)
 
@@ -166,6 +169,8 @@ class Pipeline:
     def _on_line(self, line: SourceLine) -> None:
         stream = self._stream(line)
         stream.last_line_mono = time.monotonic()
+        self._dirty.add(stream.source_id)
+        self._wake.set()
         if stream.framer is None:
             stream.pending.append(line)
             if len(stream.pending) >= self.options.detect_lines:
@@ -183,9 +188,11 @@ class Pipeline:
 
     def _flush_idle(self, force: bool = False) -> None:
         now = time.monotonic()
-        for stream in self._streams.values():
+        for source_id in list(self._streams if force else self._dirty):
+            stream = self._streams[source_id]
             if not force and now - stream.last_line_mono < self.options.idle_flush_secs:
                 continue
+            self._dirty.discard(source_id)
             if stream.framer is None and stream.pending:
                 self._start_framer(stream)
             if stream.framer is not None and stream.framer.has_open_record:
@@ -247,22 +254,20 @@ class Pipeline:
     def _batch_due(self) -> bool:
         if not self._batch:
             return False
+        # Hits are committed fast (latency); checkpoints and counters alone can wait a while.
+        wait = self.options.batch_secs if self._batch.deltas else self.options.stats_secs
         return (
             self._batch_hits >= self.options.batch_max_hits
-            or time.monotonic() - self._batch_started >= self.options.batch_secs
+            or time.monotonic() - self._batch_started >= wait
         )
 
     def _snapshot(self) -> None:
+        """Queue the counters of every source whose counters changed since the last snapshot."""
+        gate_drops = {f"hit_{reason}": count for reason, count in self.gate.drops.items()}
         for stream in self._streams.values():
-            stats: SourceStats = (
-                self.sources[stream.source_id].stats
-                if stream.source_id in self.sources
-                else SourceStats()
-            )
-            drops = dict(stats.drops)
-            for reason, count in self.gate.drops.items():
-                drops[f"hit_{reason}"] = count
-            self._batch.sources[stream.source_id] = SourceSnapshot(
+            source = self.sources.get(stream.source_id)
+            stats = source.stats if source is not None else SourceStats()
+            snapshot = SourceSnapshot(
                 kind=stream.kind,
                 format=stream.format,
                 state=str(stats.state),
@@ -271,10 +276,13 @@ class Pipeline:
                 unparsed_lines=stream.unparsed,
                 bytes_read=stats.bytes_read,
                 hits=stream.hits,
-                drops=drops,
+                drops={**stats.drops, **gate_drops},
                 last_record_at=stream.last_record_at,  # type: ignore[arg-type]
                 error=stats.error,
             )
+            if snapshot != stream.last_snapshot:
+                self._batch.sources[stream.source_id] = snapshot
+                stream.last_snapshot = snapshot
 
     async def _commit(self, with_stats: bool = False) -> None:
         async with self._commit_lock:  # one writer: batches (and checkpoints) land in order
@@ -293,7 +301,14 @@ class Pipeline:
     async def _tick(self, stop: asyncio.Event) -> None:
         last_stats = last_sweep = time.monotonic()
         while not stop.is_set():
-            await asyncio.sleep(self.options.idle_flush_secs / 2)
+            if self._dirty or self._batch:
+                await asyncio.sleep(self.options.idle_flush_secs / 2)
+            else:  # nothing pending: sleep until a line arrives (or stats are due)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.options.stats_secs):
+                        await self._wake.wait()
+                continue
             self._flush_idle()
             now = time.monotonic()
             if now - last_stats >= self.options.stats_secs:

@@ -75,7 +75,7 @@ class FileSource:
         watcher: the process's `FileWatcher`.
         clock: for `stats.last_line_at`.
         start: a checkpoint, or `StartPosition(at_end=True)` to skip existing content.
-        poll_secs: safety-net polling interval when no inotify event arrives.
+        poll_secs: safety-net polling interval (default: 5 s with inotify, 1 s without).
     """
 
     kind = "file"
@@ -86,7 +86,7 @@ class FileSource:
         watcher: FileWatcher,
         clock: Clock,
         start: StartPosition | None = None,
-        poll_secs: float = 1.0,
+        poll_secs: float | None = None,
     ) -> None:
         self.path = path
         self.id = f"file:{path}"
@@ -99,6 +99,7 @@ class FileSource:
     async def run(self, sink: LineSink) -> None:
         """Follow the file until cancelled."""
         event = self._watcher.event_for(self.path)
+        poll_secs = self._poll_secs or (5.0 if self._watcher.uses_inotify else 1.0)
         current = self._resume_rotated()
         if current is not None:  # lines written before a rotation while we were down
             await self._drain(current, sink)
@@ -117,7 +118,7 @@ class FileSource:
                 else:
                     self.stats.state = SourceState.IDLE
                     self._watcher.ensure_watched(self.path)
-                await self._watcher.wait(event, self._poll_secs)
+                await self._watcher.wait(event, poll_secs)
         finally:
             if current is not None:
                 current.handle.close()
