@@ -53,12 +53,24 @@ class SyslogSourceSettings(_Strict):
     port: int = Field(5514, ge=0, le=65535)
 
 
+def _both_streams() -> list[Literal["stdout", "stderr"]]:
+    return ["stdout", "stderr"]
+
+
 class DockerSourceSettings(_Strict):
     """Containers of a Docker-compatible engine (discovered every `discover_secs`)."""
 
     type: Literal["docker"] = "docker"
-    host: str | None = Field(None, description="engine socket, e.g. unix:///var/run/docker.sock")
+    host: str | None = Field(
+        None, description="engine socket, e.g. unix:///var/run/docker.sock (default: DOCKER_HOST)"
+    )
     discover_secs: float = Field(5.0, gt=0)
+    names: list[str] = Field(default_factory=list, description="container name globs (empty: all)")
+    exclude_names: list[str] = Field(default_factory=list, description="container names to skip")
+    labels: list[str] = Field(default_factory=list, description="required labels, key or key=value")
+    streams: list[Literal["stdout", "stderr"]] = Field(
+        default_factory=_both_streams, description="which container streams to read"
+    )
 
 
 SourceSettings = Annotated[

@@ -18,6 +18,8 @@ from loghealth.rules.loader import CatalogError
 from loghealth.runtime.pipeline import Pipeline
 from loghealth.runtime.serve import run_serve
 from loghealth.settings import FileSourceSettings, Settings, load_settings
+from loghealth.sources.base import Source
+from loghealth.sources.stdin import StdinSource
 from loghealth.store.migrate import create_store_engine, migrate
 
 __all__ = ["config_app", "db_app", "load_cli_settings", "serve_command"]
@@ -47,7 +49,7 @@ def serve_command(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Files, directories or globs to follow (default: the config's sources or ./logs).",
+            help="Files, directories, globs or - (stdin). Default: the config's sources or ./logs.",
             show_default=False,
         ),
     ] = None,
@@ -65,8 +67,12 @@ def serve_command(
     Findings open, update, regress and resolve; see them with `loghealth findings`.
     """
     overrides: dict[str, Any] = {"database_url": database_url, "data_dir": data_dir}
+    files = [p for p in paths or [] if p != "-"]
+    extra: list[Source] = [StdinSource()] if "-" in (paths or []) else []
     if paths:
-        overrides["sources"] = [FileSourceSettings(paths=paths, start_at=start_at or "beginning")]
+        overrides["sources"] = (
+            [FileSourceSettings(paths=files, start_at=start_at or "beginning")] if files else []
+        )
     settings = load_cli_settings(config, **overrides)
     stop = asyncio.Event()
 
@@ -85,7 +91,7 @@ def serve_command(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_serve(settings, SystemClock(), stop, on_ready=ready)
+        await run_serve(settings, SystemClock(), stop, extra_sources=extra, on_ready=ready)
 
     try:
         asyncio.run(main())

@@ -21,6 +21,7 @@ from loghealth.engine.live import HitGate, RateLimit
 from loghealth.model import Hit, LogRecord
 from loghealth.parsing import Framer, ParseContext, create_parser, detect_format
 from loghealth.runtime.bus import EventBus
+from loghealth.runtime.reload import RuleReloader
 from loghealth.sources.base import Position, Source, SourceLine, SourceStats
 from loghealth.store.repository import (
     Batch,
@@ -80,12 +81,14 @@ class Pipeline:
         clock: Clock,
         options: PipelineOptions,
         bus: EventBus | None = None,
+        reloader: RuleReloader | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
         self.options = options
         self.bus = bus or EventBus()
+        self.reloader = reloader
         self.gate = HitGate(rate_limit=options.rate_limit)
         self.sources: dict[str, Source] = {}
         self._streams: dict[str, _Stream] = {}
@@ -106,6 +109,10 @@ class Pipeline:
         """Start a source (it may be added while running)."""
         self.sources[source.id] = source
         self._tasks[source.id] = asyncio.create_task(source.run(self._queue.put), name=source.id)
+
+    async def wait_sources(self) -> None:
+        """Return when every source started so far has ended (e.g. stdin reached EOF)."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume lines until `stop` is set, then drain, flush and commit."""
@@ -145,7 +152,7 @@ class Pipeline:
             ctx = ParseContext(tz=self.options.tz, now=self.clock.now(), source=line.source_id)
             stream = _Stream(
                 line.source_id,
-                source.kind if source else "unknown",
+                source.kind if source else line.source_id.split(":", 1)[0],
                 ctx,
                 first_line=(checkpoint.line_no + 1) if checkpoint else 1,
             )
@@ -298,6 +305,13 @@ class Pipeline:
             self.committed_batches += 1
             self.bus.publish(events)
 
+    async def _maybe_reload(self) -> None:
+        if self.reloader is None or not self.reloader.changed():
+            return
+        engine = await asyncio.to_thread(self.reloader.rebuild)
+        if engine is not None:
+            self.engine = engine  # one assignment: records after this line use the new rules
+
     async def _tick(self, stop: asyncio.Event) -> None:
         last_stats = last_sweep = time.monotonic()
         while not stop.is_set():
@@ -308,12 +322,12 @@ class Pipeline:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.options.stats_secs):
                         await self._wake.wait()
-                continue
             self._flush_idle()
             now = time.monotonic()
             if now - last_stats >= self.options.stats_secs:
                 self._snapshot()
                 last_stats = now
+                await self._maybe_reload()
             if now - last_sweep >= self.options.sweep_secs:
                 last_sweep = now
                 events = await asyncio.to_thread(

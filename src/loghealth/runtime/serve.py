@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +14,22 @@ from loghealth.engine.live import RateLimit
 from loghealth.parsing import resolve_timezone
 from loghealth.rules.loader import load_catalog
 from loghealth.runtime.pipeline import Pipeline, PipelineOptions
-from loghealth.settings import FileSourceSettings, Settings
+from loghealth.runtime.reload import RuleReloader
+from loghealth.settings import (
+    DockerSourceSettings,
+    FileSourceSettings,
+    Settings,
+    SyslogSourceSettings,
+)
 from loghealth.sources import discover_inputs
 from loghealth.sources.base import Source
+from loghealth.sources.docker import (
+    ContainerDiscovery,
+    ContainerStream,
+    DockerClient,
+    socket_path_from_host,
+)
+from loghealth.sources.syslog import SyslogTcpSource, SyslogUdpSource
 from loghealth.sources.tail import FileSource, StartPosition
 from loghealth.sources.watch import FileWatcher
 from loghealth.store.migrate import create_store_engine, migrate
@@ -45,10 +59,15 @@ def expand_file_paths(setting: FileSourceSettings) -> list[Path]:
     return sorted(p.absolute() for p in found)
 
 
-def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
-    """Catalog, engine, migrated store and pipeline for these settings."""
+def _engine(settings: Settings) -> Engine:
     catalog = load_catalog(settings.packs, settings.rules)
-    engine = Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()))
+    return Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()))
+
+
+def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
+    """Catalog, engine, migrated store and pipeline for these settings (rules hot-reload)."""
+    engine = _engine(settings)
+    catalog = engine.catalog
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store_engine = create_store_engine(settings.effective_database_url())
@@ -61,7 +80,8 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
         auto_resolve_after_secs=settings.findings.auto_resolve_after_secs,
         rate_limit=RateLimit(settings.rate_limit.hits_per_sec, settings.rate_limit.burst),
     )
-    return Pipeline(engine, store, clock, options)
+    reloader = RuleReloader(settings.rules, lambda: _engine(settings)) if settings.rules else None
+    return Pipeline(engine, store, clock, options, reloader=reloader)
 
 
 class _FileDiscovery:
@@ -94,6 +114,27 @@ class _FileDiscovery:
             self.start_new(setting, initial=False)
 
 
+async def _network_source(
+    setting: SyslogSourceSettings | DockerSourceSettings, clock: Clock
+) -> Source:
+    """A syslog listener (bound now, so a busy port fails at start) or container discovery."""
+    if isinstance(setting, SyslogSourceSettings):
+        factory = SyslogUdpSource if setting.protocol == "udp" else SyslogTcpSource
+        listener = factory(setting.host, setting.port, clock=clock)
+        await listener.bind()
+        return listener
+    socket_path = socket_path_from_host(setting.host or os.environ.get("DOCKER_HOST"))
+    return ContainerDiscovery(
+        DockerClient(socket_path),
+        interval_secs=setting.discover_secs,
+        names=setting.names,
+        exclude_names=setting.exclude_names,
+        labels=setting.labels,
+        streams=frozenset(ContainerStream(s) for s in setting.streams),
+        clock=clock,
+    )
+
+
 async def run_serve(
     settings: Settings,
     clock: Clock,
@@ -111,8 +152,14 @@ async def run_serve(
         if isinstance(setting, FileSourceSettings):
             discovery.start_new(setting, initial=True)
             rescans.append(asyncio.create_task(discovery.rescan(setting, stop)))
+        else:
+            pipeline.add_source(await _network_source(setting, clock))
     for source in extra_sources or []:
         pipeline.add_source(source)
+    if extra_sources and not settings.sources:  # only finite sources (stdin): stop at their end
+        ended = asyncio.create_task(pipeline.wait_sources())
+        ended.add_done_callback(lambda _: stop.set())
+        rescans.append(ended)
     if on_ready is not None:
         on_ready(pipeline)
     try:

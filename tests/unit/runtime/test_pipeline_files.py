@@ -16,6 +16,7 @@ from loghealth.engine import Engine
 from loghealth.engine.lifecycle import EventKind
 from loghealth.rules.loader import load_catalog
 from loghealth.runtime.pipeline import Pipeline, PipelineOptions
+from loghealth.runtime.reload import RuleReloader
 from loghealth.sources.tail import FileSource, StartPosition
 from loghealth.sources.watch import FileWatcher
 from loghealth.store.migrate import create_store_engine, migrate
@@ -194,3 +195,48 @@ def test_traceback_is_one_record_in_a_live_file(tmp_path: Path) -> None:
     store = run_pipeline(tmp_path, log, scenario)
     [finding] = store.findings()
     assert finding.finding.sample == "request failed"
+
+
+def test_rules_hot_reload_with_a_broken_rule(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'lh.db'}")
+    migrate(engine)
+    store = Store(engine)
+    reloader = RuleReloader([rules], lambda: Engine(load_catalog([], [rules])))
+
+    async def main() -> None:
+        watcher = FileWatcher()
+        await watcher.start()
+        pipeline = Pipeline(
+            Engine(load_catalog([], [rules])),
+            store,
+            SystemClock(),
+            PipelineOptions(tz=UTC, detect_lines=1, stats_secs=0.1),
+            reloader=reloader,
+        )
+        pipeline.add_source(FileSource(log, watcher, SystemClock(), poll_secs=0.2))
+        stop = asyncio.Event()
+        runner = asyncio.create_task(pipeline.run(stop))
+        try:
+            append(log, line(1, "ZAP"))
+            await asyncio.sleep(0.3)
+            assert store.findings() == []
+            rules.write_text(
+                RULES + "  - {id: zap, patterns: ['ZAP'], severity: warning, "
+                "category: bug, area: process}\n"
+                "  - {id: broken, patterns: ['('], severity: warning, "
+                "category: bug, area: process}\n"
+            )
+            await wait_for(lambda: reloader.reloads == 1)
+            assert any("broken" in e for e in pipeline.engine.errors)
+            append(log, line(2, "ZAP"))
+            await wait_for(lambda: [f.finding.signature_id for f in store.findings()] == ["zap"])
+        finally:
+            stop.set()
+            await runner
+            await watcher.close()
+
+    asyncio.run(main())

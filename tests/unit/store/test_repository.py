@@ -24,10 +24,23 @@ def store(database_url: str) -> Iterator[Store]:
     engine.dispose()
 
 
-def _batch(count: int = 1, at: datetime = T0, sample: str = "disk full", source: str = "a.log") -> Batch:
-    delta = FindingDelta("disk-full", "generic", Severity.CRITICAL, Category.ENVIRONMENT, Area.DISK,
-                         source, count=count, first_seen=at, last_seen=at, sample=sample,
-                         sample_line=7, hits=[(at, 7, sample)] * count)
+def _batch(
+    count: int = 1, at: datetime = T0, sample: str = "disk full", source: str = "a.log"
+) -> Batch:
+    delta = FindingDelta(
+        "disk-full",
+        "generic",
+        Severity.CRITICAL,
+        Category.ENVIRONMENT,
+        Area.DISK,
+        source,
+        count=count,
+        first_seen=at,
+        last_seen=at,
+        sample=sample,
+        sample_line=7,
+        hits=[(at, 7, sample)] * count,
+    )
     return Batch(deltas={fingerprint("disk-full", source): delta})
 
 
@@ -62,7 +75,10 @@ def test_resolve_then_fire_again_is_a_regression_with_history(store: Store) -> N
     assert again.kind is EventKind.REGRESSED and again.finding.state is FindingState.REGRESSED
     history = store.history(opened.finding.id)
     assert [(h["actor"], h["from"], h["to"]) for h in history] == [
-        ("engine", None, "open"), ("alice", "open", "resolved"), ("engine", "resolved", "regressed")]
+        ("engine", None, "open"),
+        ("alice", "open", "resolved"),
+        ("engine", "resolved", "regressed"),
+    ]
 
 
 def test_ignore_and_snooze_survive_new_hits(store: Store) -> None:
