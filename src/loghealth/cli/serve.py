@@ -16,7 +16,7 @@ from loghealth.cli.common import fail, stderr
 from loghealth.clock import SystemClock
 from loghealth.rules.loader import CatalogError
 from loghealth.runtime.pipeline import Pipeline
-from loghealth.runtime.serve import run_serve
+from loghealth.runtime.serve import discover_common_locations, run_serve
 from loghealth.settings import FileSourceSettings, Settings, load_settings
 from loghealth.sources.base import Source
 from loghealth.sources.stdin import StdinSource
@@ -56,6 +56,12 @@ def serve_command(
     config: ConfigOption = None,
     database_url: DatabaseOption = None,
     data_dir: DataDirOption = None,
+    discover: Annotated[
+        bool,
+        typer.Option(
+            "--discover", help="Also follow common log locations that exist (/var/log/syslog, …)."
+        ),
+    ] = False,
     start_at: Annotated[
         str | None,
         typer.Option(help="beginning | end: where to start in files seen for the first time."),
@@ -68,6 +74,11 @@ def serve_command(
     """
     overrides: dict[str, Any] = {"database_url": database_url, "data_dir": data_dir}
     files = [p for p in paths or [] if p != "-"]
+    if discover:
+        found = discover_common_locations()
+        stderr.print(f"discovered: {', '.join(found) or 'nothing'}", highlight=False)
+        files += found
+        paths = [*(paths or []), *found]
     extra: list[Source] = [StdinSource()] if "-" in (paths or []) else []
     if paths:
         overrides["sources"] = (

@@ -35,9 +35,44 @@ from loghealth.sources.watch import FileWatcher
 from loghealth.store.migrate import create_store_engine, migrate
 from loghealth.store.repository import Store
 
-__all__ = ["build_pipeline", "expand_file_paths", "run_serve"]
+__all__ = [
+    "COMMON_LOG_LOCATIONS",
+    "build_pipeline",
+    "discover_common_locations",
+    "expand_file_paths",
+    "run_serve",
+]
 
 _GLOB_CHARS = set("*?[")
+
+COMMON_LOG_LOCATIONS: tuple[str, ...] = (
+    "./logs",
+    "/var/log/syslog",
+    "/var/log/messages",
+    "/var/log/auth.log",
+    "/var/log/secure",
+    "/var/log/kern.log",
+    "/var/log/daemon.log",
+    "/var/log/nginx/*.log",
+    "/var/log/apache2/*.log",
+    "/var/log/httpd/*_log",
+    "/var/log/postgresql/*.log",
+    "/var/log/mysql/*.log",
+    "/var/log/redis/*.log",
+)
+"""Where `serve --discover` looks (those that exist are followed)."""
+
+
+def discover_common_locations() -> list[str]:
+    """The entries of `COMMON_LOG_LOCATIONS` that exist on this machine now."""
+    found = []
+    for entry in COMMON_LOG_LOCATIONS:
+        if _GLOB_CHARS & set(entry):
+            if glob.glob(entry):  # noqa: PTH207 - absolute patterns
+                found.append(entry)
+        elif Path(entry).exists():
+            found.append(entry)
+    return found
 
 
 def expand_file_paths(setting: FileSourceSettings) -> list[Path]:

@@ -52,10 +52,10 @@ def boom_count(store: Store) -> int:
 Scenario = Callable[[Path, Store, Pipeline], Awaitable[None]]
 
 
-def run_pipeline(tmp_path: Path, log: Path, scenario: Scenario) -> Store:
+def run_pipeline(tmp_path: Path, log: Path, scenario: Scenario, url: str | None = None) -> Store:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'lh.db'}")
+    engine = create_store_engine(url or f"sqlite:///{tmp_path / 'lh.db'}")
     migrate(engine)
     store = Store(engine)
 
@@ -95,7 +95,7 @@ def append(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def test_appended_lines_become_a_finding_and_an_event(tmp_path: Path) -> None:
+def test_appended_lines_become_a_finding_and_an_event(tmp_path: Path, database_url: str) -> None:
     log = tmp_path / "app.log"
     log.write_text(line(1))
 
@@ -108,9 +108,10 @@ def test_appended_lines_become_a_finding_and_an_event(tmp_path: Path) -> None:
             kinds.append(events.get_nowait().kind)
         assert EventKind.OPENED in kinds or boom_count(store) == 2
 
-    store = run_pipeline(tmp_path, log, scenario)
+    store = run_pipeline(tmp_path, log, scenario, database_url)
     [finding] = store.findings()
     assert finding.finding.count == 2 and finding.finding.source == f"file:{log}"
+    store.engine.dispose()
 
 
 @pytest.mark.parametrize("rotation", ["rename", "copytruncate", "delete_recreate"])
