@@ -1,66 +1,288 @@
-"""Scan throughput against the floor (reading and splitting lines), measured in the same run.
+"""Scan throughput: loghealth's engines and --jobs against ripgrep, a naive loop and `cat`.
 
-    python bench/scan_throughput.py [PATH ...]      (default: ../shared/data/loghub)
+    python bench/scan_throughput.py --size 1GB [--jobs N] [--dir DIR] [--naive-mb 16]
 
-Prints MB/s and lines/s for: reading lines only (the floor), parsing only, and the full scan
-(parse + match + aggregate), with the full scan's ratio to the floor. Figures, not assertions:
-speed targets are judged on these ratios, never in timed unit tests.
+Generates (once, deterministically: seed 7) a corpus of four files in a realistic mix of formats —
+python_logging with tracebacks, syslog, JSON lines, nginx access — with 1-3 % problem lines taken
+from the catalog's own `match` examples. Then, in this one run and on that corpus, it times:
+`cat > /dev/null` (the floor), `loghealth scan` with the fast and portable engines at `--jobs 1`
+and the fast engine at `--jobs N`, `rg -i -c -f` over the same patterns (`loghealth catalog
+export --patterns`, each wrapped as `(?-u:…)`), and a naive Python loop over the compiled
+patterns (on the first `--naive-mb` MB only: at < 1 MB/s it would take hours). It prints MB/s,
+lines/s, peak RSS and ratios, and checks that every loghealth run reported the same findings.
+
+The shipped catalog has fewer than 150 signatures; the bench adds deterministic synthetic rules
+(bench only, via `--rules`) so engines and ripgrep see >= 150. Figures, not assertions: not in CI.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC
+from dataclasses import dataclass
 from pathlib import Path
 
-from loghealth.clock import SystemClock
-from loghealth.engine import Engine
 from loghealth.rules.loader import load_catalog
-from loghealth.runtime import ScanOptions, scan_inputs
-from loghealth.runtime.scan import iter_source_records
-from loghealth.sources import FileInput, discover_inputs, read_lines
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub"
-REPEATS = 3
+SEED = 7
+TARGET_SIGNATURES = 150
+PROBLEM_SHARE = (0.01, 0.03)
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMG]?)B?$", re.IGNORECASE)
 
 
-def best_of(run: Callable[[], int]) -> tuple[float, int]:
-    timings = []
-    count = 0
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        count = run()
-        timings.append(time.perf_counter() - started)
-    return min(timings), count
+def parse_size(text: str) -> int:
+    found = _SIZE.match(text.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(f"size like 200MB or 1GB, not {text!r}")
+    scale = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}[found.group(2).upper()]
+    return int(float(found.group(1)) * scale)
+
+
+# ---------------------------------------------------------------- corpus
+WORDS = ["user", "order", "cache", "worker", "request", "session", "payment", "upload", "index"]
+PATHS = ["/api/v1/orders", "/login", "/static/app.js", "/health", "/api/v1/users/42", "/"]
+
+
+def _python_line(rng: random.Random, ts: str) -> list[str]:
+    level = rng.choices(["INFO", "DEBUG", "WARNING", "ERROR"], [70, 20, 8, 2])[0]
+    logger = rng.choice(["app", "app.db", "app.http", "worker", "uvicorn.access"])
+    took = rng.randrange(900)
+    text = f"{rng.choice(WORDS)} {rng.choice(WORDS)} id={rng.randrange(10**6)} took {took}ms"
+    lines = [f"{ts},{rng.randrange(1000):03d} - {logger} - {level} - {text}"]
+    if level == "ERROR" and rng.random() < 0.3:
+        lines += [
+            "Traceback (most recent call last):",
+            f'  File "/srv/app/{rng.choice(WORDS)}.py", line {rng.randrange(400)}, in handle',
+            "    result = process(item)",
+            f"ValueError: invalid {rng.choice(WORDS)} {rng.randrange(999)}",
+        ]
+    return lines
+
+
+def _syslog_line(rng: random.Random, ts: str) -> list[str]:
+    program = rng.choice(["sshd", "cron", "systemd", "kernel", "dhclient"])
+    text = rng.choice(
+        [
+            f"Accepted publickey for deploy from 10.0.{rng.randrange(255)}.{rng.randrange(255)}",
+            f"pam_unix(cron:session): session opened for user root by (uid={rng.randrange(9)})",
+            f"Started Session {rng.randrange(9999)} of user deploy.",
+            f"DHCPACK of 10.1.0.{rng.randrange(255)} from 10.1.0.1",
+        ]
+    )
+    return [f"{ts} host{rng.randrange(4)} {program}[{rng.randrange(30000)}]: {text}"]
+
+
+def _json_line(rng: random.Random, ts: str) -> list[str]:
+    level = rng.choices(["info", "debug", "warning", "error"], [70, 20, 8, 2])[0]
+    event = {
+        "timestamp": ts,
+        "level": level,
+        "logger": rng.choice(["api", "billing", "queue"]),
+        "event": f"{rng.choice(WORDS)} processed",
+        "request_id": f"{rng.getrandbits(64):016x}",
+        "duration_ms": rng.randrange(2000),
+    }
+    return [json.dumps(event)]
+
+
+def _nginx_line(rng: random.Random, ts: str) -> list[str]:
+    status = rng.choices([200, 304, 404, 500], [85, 8, 6, 1])[0]
+    return [
+        f'10.0.{rng.randrange(255)}.{rng.randrange(255)} - - [{ts}] "GET {rng.choice(PATHS)} '
+        f'HTTP/1.1" {status} {rng.randrange(90000)} "-" "Mozilla/5.0 (X11; Linux x86_64)"'
+    ]
+
+
+FORMATS = {
+    "app.log": (_python_line, "%Y-%m-%d %H:%M:%S"),
+    "syslog.log": (_syslog_line, "%b %d %H:%M:%S"),
+    "events.jsonl": (_json_line, "%Y-%m-%dT%H:%M:%SZ"),
+    "access.log": (_nginx_line, "%d/%b/%Y:%H:%M:%S +0000"),
+}
+
+
+def generate(directory: Path, size_bytes: int, problems: list[str]) -> list[Path]:
+    marker = directory / f".complete-{size_bytes}-{SEED}-{len(problems)}"
+    paths = [directory / name for name in FORMATS]
+    if marker.exists():
+        return paths
+    directory.mkdir(parents=True, exist_ok=True)
+    for index, (name, (make, layout)) in enumerate(FORMATS.items()):
+        rng = random.Random(SEED * 100 + index)
+        share = rng.uniform(*PROBLEM_SHARE)
+        clock = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+        written = 0
+        with (directory / name).open("w", encoding="utf-8") as handle:
+            while written < size_bytes // len(FORMATS):
+                block = []
+                for _ in range(1000):
+                    clock += rng.random() * 0.05
+                    ts = time.strftime(layout, time.gmtime(clock))
+                    if rng.random() < share:
+                        block.append(rng.choice(problems))
+                    else:
+                        block.extend(make(rng, ts))
+                text = "\n".join(block) + "\n"
+                handle.write(text)
+                written += len(text.encode())
+    marker.touch()
+    return paths
+
+
+def synthetic_rules(path: Path, count: int) -> None:
+    rng = random.Random(SEED)
+    entries = []
+    for index in range(count):
+        word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
+        entries.append(
+            f"  - {{id: bench-synthetic-{index:03d}, patterns: ['{word} (?:failed|aborted) "
+            f"after \\d+ retries'], severity: error, category: bug, area: process, "
+            f"text: {{name: synthetic {index}}}}}"
+        )
+    path.write_text("signatures:\n" + "\n".join(entries) + "\n")
+
+
+# ---------------------------------------------------------------- runs
+@dataclass
+class Run:
+    label: str
+    seconds: float
+    size_bytes: int
+    lines: int
+    peak_rss_mb: float
+    output: str = ""
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.size_bytes / 1e6 / self.seconds
+
+
+def run_command(label: str, argv: list[str], size: int, lines: int, stdout: int | None) -> Run:
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL)  # noqa: S603
+    output = process.stdout.read().decode() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{label}: exit {process.returncode}: {' '.join(argv)}")
+    return Run(label, seconds, size, lines, usage.ru_maxrss / 1024, output)
+
+
+def naive_loop(paths: list[Path], patterns: list[str], limit_bytes: int) -> Run:
+    import resource
+
+    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+    started = time.perf_counter()
+    size = lines = hits = 0
+    for path in paths:
+        file_bytes = 0
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                file_bytes += len(line)
+                lines += 1
+                hits += any(regex.search(line) for regex in compiled)
+                if file_bytes >= limit_bytes // len(paths):
+                    break
+        size += file_bytes
+    seconds = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Run(f"naive Python loop (first {limit_bytes / 1e6:.0f} MB)", seconds, size, lines, rss)
 
 
 def main() -> None:
-    paths = sys.argv[1:] or [str(DEFAULT)]
-    inputs: list[FileInput] = discover_inputs(paths)
-    size_mb = sum(i.size_bytes for i in inputs) / 1e6
-    options = ScanOptions(tz=UTC, now=SystemClock().now())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=parse_size, default=parse_size("200MB"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "loghealth-bench")
+    parser.add_argument("--naive-mb", type=float, default=16)
+    parser.add_argument("--skip-portable", action="store_true")
+    args = parser.parse_args()
+
     catalog = load_catalog()
+    problems = [
+        line for s in catalog.signatures if s.spec.examples for line in s.spec.examples.match
+    ]
+    paths = generate(args.dir / f"{args.size}", args.size, problems)
+    rules = args.dir / "synthetic-rules.yaml"
+    synthetic_rules(rules, max(0, TARGET_SIGNATURES - len(catalog.signatures)))
+    size = sum(p.stat().st_size for p in paths)
+    lines = sum(1 for p in paths for _ in p.open("rb"))
+    loghealth = [sys.executable, "-m", "loghealth"]
+    exported = subprocess.run(  # noqa: S603
+        [*loghealth, "catalog", "export", "--patterns", "--rules", str(rules)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    patterns_file = args.dir / "patterns.txt"
+    patterns_file.write_text("".join(f"(?-u:{p})\n" for p in exported))
+    signatures = len(catalog.signatures) + len(load_catalog([], [rules]).signatures)
+    print(f"corpus: {len(paths)} files, {size / 1e6:,.0f} MB, {lines:,} lines in {args.dir}")
+    print(
+        f"catalog: {signatures} signatures ({len(exported)} patterns; bench-only synthetic rules "
+        f"added to reach {TARGET_SIGNATURES})"
+    )
 
-    def read_only() -> int:
-        return sum(1 for source in inputs for _ in read_lines(source))
+    scan = [*loghealth, "scan", *map(str, paths), "--rules", str(rules), "-o", "json",
+            "--timezone", "UTC", "--fail-on", "none"]  # fmt: skip
+    runs: list[Run] = []
+    run_command("warm the page cache", ["cat", *map(str, paths)], size, lines, subprocess.DEVNULL)
+    runs.append(run_command("cat > /dev/null", ["cat", *map(str, paths)], size, lines,
+                            subprocess.DEVNULL))  # fmt: skip
+    for label, extra in [
+        ("loghealth fast --jobs 1", ["--engine", "fast", "--jobs", "1"]),
+        (f"loghealth fast --jobs {args.jobs}", ["--engine", "fast", "--jobs", str(args.jobs)]),
+        *([] if args.skip_portable else [("loghealth portable --jobs 1",
+                                          ["--engine", "portable", "--jobs", "1"])]),
+    ]:  # fmt: skip
+        runs.append(run_command(label, [*scan, *extra], size, lines, subprocess.PIPE))
+    rg = shutil.which("rg")
+    if rg:
+        runs.append(run_command("rg -i -c -f (?-u:…)", [rg, "-i", "-c", "-f", str(patterns_file),
+                                *map(str, paths)], size, lines, subprocess.DEVNULL))  # fmt: skip
+    else:
+        print("ripgrep not found: apt-get install ripgrep (skipped)")
+    patterns = [p for s in catalog.signatures for p in s.spec.patterns]
+    patterns += [p for s in load_catalog([], [rules]).signatures for p in s.spec.patterns]
+    runs.append(naive_loop(paths, patterns, int(args.naive_mb * 1e6)))
 
-    def parse_only() -> int:
-        return sum(1 for source in inputs for _ in iter_source_records(source, options)[1])
-
-    def full_scan() -> int:
-        return scan_inputs(inputs, Engine(catalog), options).records
-
-    print(f"{len(inputs)} files, {size_mb:.1f} MB, {len(catalog.signatures)} signatures")
-    floor, lines = best_of(read_only)
-    for label, run in (("read lines", read_only), ("parse", parse_only), ("full scan", full_scan)):
-        seconds, count = best_of(run)
-        print(
-            f"{label:>10}: {size_mb / seconds:7.1f} MB/s  {count / seconds:10,.0f} items/s  "
-            f"{seconds / floor:5.1f}x the read floor"
+    reports = [json.loads(r.output) for r in runs if r.label.startswith("loghealth")]
+    for report in reports:
+        report.pop("errors", None)
+    same = all(r == reports[0] for r in reports)
+    by_label = {r.label: r for r in runs}
+    naive = runs[-1]
+    print("\n| run | MB/s | lines/s | peak RSS MB | x naive loop |\n|---|---:|---:|---:|---:|")
+    for r in runs:
+        print(f"| {r.label} | {r.mb_per_s:,.1f} | {r.lines / r.seconds:,.0f} | "
+              f"{r.peak_rss_mb:,.0f} | {r.mb_per_s / naive.mb_per_s:,.1f} |")  # fmt: skip
+    one = by_label["loghealth fast --jobs 1"]
+    ratios = {f"fast --jobs {args.jobs} / fast --jobs 1": by_label[
+        f"loghealth fast --jobs {args.jobs}"].mb_per_s / one.mb_per_s}  # fmt: skip
+    if rg:
+        ratios["fast --jobs 1 / ripgrep"] = one.mb_per_s / by_label["rg -i -c -f (?-u:…)"].mb_per_s
+    if "loghealth portable --jobs 1" in by_label:
+        ratios["portable / naive loop"] = (
+            by_label["loghealth portable --jobs 1"].mb_per_s / naive.mb_per_s
         )
-    print(f"({lines:,} lines; best of {REPEATS})")
+    ratios["fast --jobs 1 / cat floor"] = one.mb_per_s / by_label["cat > /dev/null"].mb_per_s
+    for name, value in ratios.items():
+        print(f"{name}: {value:.2f}x")
+    print(
+        f"findings identical across loghealth runs: {same} "
+        f"({len(reports[0]['findings'])} findings, {reports[0]['scanned_records']:,} records)"
+    )
+    if not same:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -245,3 +245,32 @@ def test_smarty_example_in_russian() -> None:
     assert all(f["category"] in {"layer8", "environment", "bug"} for f in english["findings"])
     titles = [f["title"] for f in russian["findings"]]
     assert all(any("а" <= ch <= "я" for ch in title.lower()) for title in titles)
+
+
+def test_engines_and_jobs_give_identical_reports() -> None:
+    reports = {
+        args: scan_json(str(EXAMPLES), "--fail-on", "none", *args)[1]
+        for args in (
+            ("--engine", "fast", "--jobs", "1"),
+            ("--engine", "portable", "--jobs", "1"),
+            ("--engine", "fast", "--jobs", "2"),
+            ("--engine", "auto"),
+        )
+    }
+    first = next(iter(reports.values()))
+    assert first["findings"]
+    assert all(report == first for report in reports.values())
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    result = run("scan", str(EXAMPLES), "--engine", "turbo")
+    assert result.returncode == 2
+    assert "--engine" in result.stderr
+
+
+def test_catalog_export_patterns_one_per_line() -> None:
+    result = run("catalog", "export", "--patterns")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) > 100
+    assert all(line.isascii() and line for line in lines)

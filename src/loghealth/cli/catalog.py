@@ -1,4 +1,4 @@
-"""CLI: `loghealth catalog list|show|test` — browse the signatures and test them on a log."""
+"""CLI: `loghealth catalog list|show|test|export` — browse the signatures, test them on a log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.text import Text
 from loghealth.cli.common import fail, timezone_option
 from loghealth.clock import SystemClock
 from loghealth.engine import Engine, Gate
+from loghealth.engine.backends.dialect import Unsupported, to_multipattern
 from loghealth.rules.loader import Catalog, CatalogError, available_packs, load_catalog
 from loghealth.runtime import ScanOptions
 from loghealth.runtime.scan import iter_source_records
@@ -105,6 +106,35 @@ def show_command(
         console.print(Text("Does not match:", style="bold"))
         for line in spec.examples.no_match:
             console.print(Text(f"  {line}", style="dim"))
+
+
+@catalog_app.command("export")
+def export_command(
+    patterns: Annotated[
+        bool, typer.Option("--patterns", help="Print every pattern, one per line.")
+    ] = False,
+    pack: Annotated[list[str] | None, typer.Option(help="Only these packs (repeatable).")] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option(help="Also your own rules file (repeatable).")
+    ] = None,
+) -> None:
+    """Export the effective catalog's patterns for other tools (grep -E/-P, ripgrep).
+
+    Patterns are rewritten from Python `re` into an ASCII dialect that PCRE and Rust `regex`
+    (ripgrep) accept, matching at least what the pattern matches (case-insensitively; look-arounds
+    are dropped). A pattern that cannot be rewritten is reported on stderr and left out.
+    """
+    if not patterns:
+        fail("nothing to export: use --patterns")
+    catalog = _load(pack, rules)
+    for signature in catalog.signatures:
+        for pattern in signature.spec.patterns:
+            try:
+                typer.echo(to_multipattern(pattern))
+            except Unsupported as error:
+                Console(stderr=True).print(
+                    f"[yellow]left out:[/] {signature.id}: {error}", highlight=False
+                )
 
 
 @catalog_app.command("test")

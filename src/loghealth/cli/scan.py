@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from loghealth.cli.common import fail, parse_since, progress_for, stderr, timezone_option
 from loghealth.clock import SystemClock
 from loghealth.engine import Engine, Redactor
+from loghealth.engine.backends import EngineKind, EngineUnavailableError
 from loghealth.model import Severity
 from loghealth.parsing import PARSER_NAMES
 from loghealth.report import render_markdown, render_table, scan_document
@@ -76,6 +78,19 @@ def scan_command(
         ),
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of finding texts (en, ru…).")] = "en",
+    engine_kind: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Matching backend: auto (fast when Hyperscan is installed), fast, portable.",
+        ),
+    ] = "auto",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes for large inputs (default: CPU count)."
+        ),
+    ] = None,
 ) -> None:
     """Scan logs for known failure signatures and explain each finding.
 
@@ -105,10 +120,15 @@ def scan_command(
     options = ScanOptions(
         tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz)
     )
-    engine = Engine(catalog, Redactor(redact or (), catalog.redact_patterns()))
+    if engine_kind not in tuple(EngineKind):
+        fail(f"--engine {engine_kind!r}: use one of {', '.join(EngineKind)}")
+    try:
+        engine = Engine(catalog, Redactor(redact or (), catalog.redact_patterns()), engine_kind)
+    except EngineUnavailableError as error:
+        fail(str(error))
     try:
         with progress_for(inputs, enabled=True) as on_bytes:
-            result = scan_inputs(inputs, engine, options, on_bytes)
+            result = scan_inputs(inputs, engine, options, on_bytes, jobs or os.cpu_count() or 1)
     except InputError as error:
         fail(str(error))
     document = scan_document(result, catalog, lang)

@@ -6,8 +6,10 @@ The same `Engine` serves `scan` and (later) `serve` and scale-out workers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from loghealth.engine.aggregate import Aggregator
+from loghealth.engine.backends import EngineKind
 from loghealth.engine.match import Matcher
 from loghealth.engine.redact import Redactor
 from loghealth.model import Finding, Hit, LogRecord
@@ -21,13 +23,23 @@ class Engine:
     """Matches records against a catalog and aggregates the hits into findings.
 
     `errors` lists catalog entries that did not compile (they are left out, not fatal).
+    `engine` picks the matcher's prefilter backend (`auto`, `fast`, `portable`); hits never
+    depend on it.
+
+    Raises:
+        loghealth.engine.backends.EngineUnavailableError: `fast` asked for without Hyperscan.
     """
 
-    def __init__(self, catalog: Catalog, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        redactor: Redactor | None = None,
+        engine: EngineKind | str = EngineKind.AUTO,
+    ) -> None:
         self.catalog = catalog
         self.redactor = redactor or Redactor()
         compiled, self.errors = compile_signatures(catalog.signatures)
-        self.matcher = Matcher(compiled)
+        self.matcher = Matcher(compiled, engine)
         self.aggregator = Aggregator({s.id: s for s in catalog.signatures}, self.redactor)
         self.records_count = 0
         self.unparsed_count = 0
@@ -43,6 +55,25 @@ class Engine:
             self.hits_by_signature[hit.signature_id] += 1
             self.aggregator.add(hit)
         return hit
+
+    def feed_many(self, records: Sequence[LogRecord]) -> list[Hit | None]:
+        """`feed` for each record, in order, matched as one batch (one prefilter pass)."""
+        hits = self.matcher.match_many(records)
+        self.absorb(len(records), sum(r.is_unparsed for r in records), hits)
+        return hits
+
+    def absorb(self, records_count: int, unparsed_count: int, hits: Iterable[Hit | None]) -> None:
+        """Count records matched elsewhere (a worker process) and aggregate their hits in order.
+
+        Feeding records here, or matching them in a worker and absorbing the counts and hits in
+        source order, leaves the engine in the same state.
+        """
+        self.records_count += records_count
+        self.unparsed_count += unparsed_count
+        for hit in hits:
+            if hit is not None:
+                self.hits_by_signature[hit.signature_id] += 1
+                self.aggregator.add(hit)
 
     def findings(self) -> list[Finding]:
         """Findings whose thresholds were met, redacted, in report order."""

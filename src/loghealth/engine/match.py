@@ -1,19 +1,19 @@
 """Engine: match a record against the compiled catalog; at most one hit per record.
 
 Candidates are tried most specific first (user rules > app packs > generic; narrowed by logger
-or format > not). Only signatures whose required literals (see `rules.literals`) occur in the
-message are candidates, so most records cost one prefilter pass, not a regex per signature. The
-first candidate that passes every gate and whose pattern is found in the message wins.
+or format > not). A prefilter backend (`engine.backends`: Hyperscan when installed, else an
+Aho-Corasick literal pass) names the signatures that can possibly match a message, so most records
+cost one shared pass, not a regex per signature. The first candidate that passes every gate and
+whose pattern `re` finds in the message wins — the backend only decides speed, never the hit.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
-
+from loghealth.engine.backends import EngineKind, Prefilter, create_prefilter
 from loghealth.model import Hit, LogRecord
 from loghealth.rules.compile import CompiledSignature
 
@@ -53,50 +53,62 @@ def _gate(compiled: CompiledSignature, record: LogRecord) -> tuple[Gate, str]:
     return Gate.PASSED, ""
 
 
+def _passes(compiled: CompiledSignature, record: LogRecord) -> bool:
+    """`_gate(...)[0] is Gate.PASSED`, without building the explanation (the hot path)."""
+    if compiled.formats and record.format not in compiled.formats:
+        return False
+    minimum = compiled.signature.min_level
+    if minimum is not None and record.level is not None and record.level < minimum:
+        return False
+    prefix = compiled.signature.spec.logger_prefix
+    return not prefix or (record.logger or "").startswith(prefix)
+
+
 class Matcher:
     """Picks the winning signature for each record. Pure: no I/O, no clock.
 
-    The prefilter is one Aho-Corasick pass (pyahocorasick) over the lower-cased message that finds
-    which signatures' required literals occur; only those (and signatures without literals) are
-    gated and regex-searched, in specificity order.
+    `engine` chooses the prefilter (`auto`, `fast`, `portable`; see `EngineKind`). Batches
+    (`match_many`) let the fast backend scan many messages in one call.
+
+    Raises:
+        loghealth.engine.backends.EngineUnavailableError: `fast` asked for without Hyperscan.
     """
 
-    def __init__(self, compiled: list[CompiledSignature]) -> None:
+    def __init__(
+        self, compiled: list[CompiledSignature], engine: EngineKind | str = EngineKind.AUTO
+    ) -> None:
         self._compiled = sorted(compiled, key=lambda c: c.specificity, reverse=True)
-        self._always = [i for i, c in enumerate(self._compiled) if c.literals is None]
-        self._automaton: ahocorasick.Automaton | None = None
-        owners: dict[str, list[int]] = {}
-        for index, item in enumerate(self._compiled):
-            for literal in item.literals or ():
-                owners.setdefault(literal, []).append(index)
-        if owners:
-            self._automaton = ahocorasick.Automaton()
-            for literal, indices in owners.items():
-                self._automaton.add_word(literal, tuple(indices))
-            self._automaton.make_automaton()
+        self._prefilter: Prefilter = create_prefilter(engine, self._compiled)
+
+    @property
+    def engine(self) -> EngineKind:
+        """The prefilter backend in use (`fast` or `portable`)."""
+        return self._prefilter.kind
 
     @property
     def signatures(self) -> list[CompiledSignature]:
         """The compiled signatures, most specific first."""
         return list(self._compiled)
 
-    def _candidates(self, message: str) -> Iterable[int]:
-        # Exact only where IGNORECASE folding is plain ASCII lowering: otherwise try every one.
-        if self._automaton is None or not message.isascii():
-            return range(len(self._compiled))
-        found = set(self._always)
-        for _, indices in self._automaton.iter(message.lower()):
-            found.update(indices)
-        return sorted(found)
+    def _first(self, record: LogRecord, candidates: Sequence[int]) -> Hit | None:
+        for index in candidates:
+            compiled = self._compiled[index]
+            if _passes(compiled, record) and compiled.regex.search(record.message):
+                return Hit(compiled.signature.id, record)
+        return None
 
     def match(self, record: LogRecord) -> Hit | None:
         """Return the hit of the most specific signature that passes all gates, or None."""
-        for index in self._candidates(record.message):
-            compiled = self._compiled[index]
-            gate, _ = _gate(compiled, record)
-            if gate is Gate.PASSED and compiled.regex.search(record.message):
-                return Hit(compiled.signature.id, record)
-        return None
+        return self._first(record, self._prefilter.candidates([record.message])[0])
+
+    def match_many(self, records: Sequence[LogRecord]) -> list[Hit | None]:
+        """`match` for each record, in order, with one prefilter pass over the whole batch."""
+        candidates = self._prefilter.candidates([record.message for record in records])
+        return [self._first(r, c) for r, c in zip(records, candidates, strict=True)]
+
+    def match_all(self, record: LogRecord) -> Hit | None:
+        """`match` without any prefilter: every signature is tried (the reference for tests)."""
+        return self._first(record, range(len(self._compiled)))
 
     def explain(self, record: LogRecord) -> list[Verdict]:
         """Every signature whose pattern is found in the record, with the gate that decided it."""

@@ -1,6 +1,7 @@
 """Rules: compile each signature's patterns into one case-insensitive regex, collecting errors.
 
-Patterns use Python `re` syntax and are searched (not anchored) in a record's message.
+Patterns use Python `re` syntax and are searched (not anchored) in a record's message. A user
+rule whose pattern can backtrack catastrophically (`rules.lint`) is rejected with the reason.
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from loghealth.rules.lint import lint_pattern
 from loghealth.rules.literals import required_literals
 from loghealth.rules.loader import Signature
+from loghealth.rules.schema import Tier
 
 __all__ = ["CompiledSignature", "compile_signatures"]
 
@@ -46,11 +49,23 @@ def _literals(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
 def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignature], list[str]]:
     """Compile signatures; one that fails to compile is left out and its error returned.
 
-    Returns the compiled signatures (most specific first) and one message per failure.
+    User rules (tier `rule`) are also linted: one whose pattern can backtrack catastrophically is
+    left out the same way. Returns the compiled signatures (most specific first) and one message
+    per failure.
     """
     compiled: list[CompiledSignature] = []
     errors: list[str] = []
     for signature in signatures:
+        if signature.tier is Tier.RULE:
+            problems = [
+                f"{signature.id}: pattern {pattern!r} rejected: {problem}"
+                for pattern in signature.spec.patterns
+                for problem in lint_pattern(pattern)
+                if not problem.startswith("does not compile")
+            ]
+            if problems:
+                errors.extend(problems)
+                continue
         try:
             patterns = tuple(re.compile(p, re.IGNORECASE) for p in signature.spec.patterns)
             joined = re.compile(

@@ -1,0 +1,104 @@
+r"""Engine: the fast prefilter — every pattern in one Hyperscan/Vectorscan database.
+
+A batch of messages is joined with `\\n` into one buffer and scanned once; each match's end offset
+names the message it ends in. Patterns are rewritten by `dialect.to_multipattern` into sound
+supersets and compiled caseless and multi-line, so a candidate is never missed: anchors match at
+any line (the separator included), a match spanning two messages only adds a false candidate.
+Messages outside the dialect's guarantee (non-ASCII, U+001C-U+001F) and signatures with a pattern
+Hyperscan cannot take are candidates for every message, as in the portable prefilter.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+
+import hyperscan
+
+from loghealth.engine.backends.base import EngineKind
+from loghealth.engine.backends.dialect import Unsupported, to_multipattern
+
+__all__ = ["FastPrefilter", "hyperscan_problem"]
+
+_FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
+_UNSAFE = re.compile(r"[^\x00-\x1b\x20-\x7f]")
+
+
+def hyperscan_problem(pattern: str) -> str | None:
+    """Why Hyperscan cannot prefilter this pattern (None: it can). For lint messages."""
+    try:
+        expression = to_multipattern(pattern)
+    except Unsupported as error:
+        return str(error)
+    try:
+        hyperscan.Database().compile(expressions=[expression.encode()], ids=[0], flags=_FLAGS)
+    except hyperscan.error as error:
+        return str(error)
+    return None
+
+
+class FastPrefilter:
+    """Hyperscan block-mode database over all signatures' patterns. Pure: no I/O."""
+
+    kind = EngineKind.FAST
+
+    def __init__(self, patterns: Sequence[Sequence[str]]) -> None:
+        """Build from each signature's patterns (signature i owns expression ids i)."""
+        self._count = len(patterns)
+        expressions: list[bytes] = []
+        ids: list[int] = []
+        always: set[int] = set()
+        for index, owned in enumerate(patterns):
+            if any(hyperscan_problem(pattern) is not None for pattern in owned):
+                always.add(index)
+                continue
+            expressions.extend(to_multipattern(pattern).encode() for pattern in owned)
+            ids.extend(index for _ in owned)
+        self.always = frozenset(always)
+        self._database: hyperscan.Database | None = None
+        if expressions:
+            self._database = hyperscan.Database()
+            self._database.compile(
+                expressions=expressions, ids=ids, flags=[_FLAGS] * len(expressions)
+            )
+            self._scratch = hyperscan.Scratch(self._database)
+
+    def candidates(self, messages: Sequence[str]) -> list[Sequence[int]]:
+        """Candidate signature indices per message, ascending."""
+        everything = range(self._count)
+        always = sorted(self.always)
+        result: list[Sequence[int]] = [always] * len(messages)
+        joined = "\n".join(messages)
+        if _UNSAFE.search(joined) is None:
+            safe = list(range(len(messages)))
+        else:
+            safe = [i for i, message in enumerate(messages) if _UNSAFE.search(message) is None]
+            for index in set(range(len(messages))) - set(safe):
+                result[index] = everything
+        if self._database is None or not safe:
+            return result
+        buffer = joined if len(safe) == len(messages) else "\n".join(messages[i] for i in safe)
+        lengths = [len(messages[i]) for i in safe]
+        for position, found in self._scan(self._database, lengths, buffer).items():
+            result[safe[position]] = sorted(found | self.always)
+        return result
+
+    def _scan(
+        self, database: hyperscan.Database, lengths: list[int], buffer: str
+    ) -> dict[int, set[int]]:
+        ends: list[int] = []
+        offset = -1
+        for length in lengths:
+            offset += length + 1
+            ends.append(offset)
+        hits: list[tuple[int, int]] = []
+
+        def on_match(pattern_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            hits.append((pattern_id, end))
+
+        database.scan(buffer.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
+        found: dict[int, set[int]] = {}
+        for pattern_id, end in hits:
+            found.setdefault(bisect_left(ends, end), set()).add(pattern_id)
+        return found
