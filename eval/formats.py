@@ -195,7 +195,7 @@ LNAV_FAMILIES: dict[str, set[str]] = {
     "glog_log": {"glog"},
     "strace_log": {"generic"},
     "mysql_gen_log": {"mysql"},
-    "bro_conn_log": {"w3c"},
+    "bro_conn_log": {"zeek"},
     "tcsh_history": set(),
     "error_log": {"apache_error", "nginx_error"},
     "java_log": {"log4j"},

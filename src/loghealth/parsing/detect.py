@@ -26,6 +26,7 @@ from loghealth.parsing.smarty import SmartyParser
 from loghealth.parsing.syslog import Rfc3164Parser, Rfc5424Parser
 from loghealth.parsing.user_formats import FormatSpec, UserFormatParser
 from loghealth.parsing.web import AccessLogParser, ApacheErrorParser, NginxErrorParser
+from loghealth.parsing.zeek import ZeekParser
 
 __all__ = [
     "PARSER_NAMES",
@@ -62,6 +63,7 @@ _FACTORIES: dict[str, Callable[[], Parser]] = {
     "logcat": LogcatParser,
     "glog": GlogParser,
     "logfmt": LogfmtParser,
+    "zeek": ZeekParser,
     "generic": lambda: line_chain(),
 }
 PARSER_NAMES: tuple[str, ...] = tuple(_FACTORIES)
