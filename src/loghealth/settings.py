@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = [
+    "ApiSettings",
+    "ClientSettings",
     "DockerSourceSettings",
     "FileSourceSettings",
     "FindingSettings",
@@ -96,6 +98,35 @@ class RateLimitSettings(_Strict):
     burst: int = Field(500, ge=0, description="0 disables the rate limit")
 
 
+class ApiSettings(_Strict):
+    """Limits of the REST API (served by `loghealth serve` on `listen`)."""
+
+    max_body_bytes: int = Field(
+        1_048_576, gt=0, description="largest request body accepted (413 above)"
+    )
+    max_batch_entries: int = Field(
+        1000, gt=0, description="most entries in one client log push (413 above)"
+    )
+    requests_per_sec: float = Field(
+        20.0, gt=0, description="sustained requests per token or client key (429 above)"
+    )
+    burst: int = Field(200, ge=1, description="requests a token or client key may send at once")
+
+
+class ClientSettings(_Strict):
+    """Fleet clients: heartbeat grace, status window and retention of pushed entries."""
+
+    heartbeat_grace_secs: int = Field(
+        170, gt=0, description="a client is offline after this long without a heartbeat"
+    )
+    status_window_secs: int = Field(
+        86_400, gt=0, description="entries this recent decide a client's status and counts"
+    )
+    log_retention_secs: int = Field(
+        7 * 86_400, gt=0, description="pushed entries older than this are deleted"
+    )
+
+
 def _default_sources() -> list[SourceSettings]:
     return [FileSourceSettings(paths=["./logs"])]
 
@@ -122,6 +153,11 @@ class Settings(BaseSettings):
     )
     findings: FindingSettings = Field(default_factory=FindingSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    listen: str = Field(
+        "127.0.0.1:8470", description="host:port of the REST API ('' or 'off': no API)"
+    )
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    clients: ClientSettings = Field(default_factory=ClientSettings)
 
     def effective_database_url(self) -> str:
         """The database URL to use (SQLite file under `data_dir` by default)."""

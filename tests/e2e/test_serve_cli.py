@@ -48,7 +48,7 @@ def test_serve_finds_and_cli_acts(tmp_path: Path) -> None:
     app = logs / "app.log"
     app.write_text("2024-05-01 10:00:00,000 INFO app: started\n")
     server = subprocess.Popen(
-        [sys.executable, "-m", "loghealth", "serve"],
+        [sys.executable, "-m", "loghealth", "serve", "--listen", "off"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

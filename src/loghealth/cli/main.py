@@ -10,6 +10,7 @@ from loghealth.cli.findings import findings_app
 from loghealth.cli.parse import parse_command
 from loghealth.cli.scan import scan_command
 from loghealth.cli.serve import config_app, db_app, serve_command
+from loghealth.cli.tokens import tokens_app
 
 __all__ = ["app", "main"]
 
@@ -28,6 +29,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(findings_app, name="findings")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _version(value: bool) -> None:

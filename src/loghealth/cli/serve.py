@@ -12,6 +12,7 @@ import typer
 import yaml
 from pydantic import SecretStr, ValidationError
 
+from loghealth.api.server import api_service, parse_listen
 from loghealth.cli.common import fail, stderr
 from loghealth.clock import SystemClock
 from loghealth.rules.loader import CatalogError
@@ -66,13 +67,21 @@ def serve_command(
         str | None,
         typer.Option(help="beginning | end: where to start in files seen for the first time."),
     ] = None,
+    listen: Annotated[
+        str | None,
+        typer.Option(help="host:port of the REST API (default 127.0.0.1:8470; 'off': no API)."),
+    ] = None,
 ) -> None:
     """Watch logs continuously and keep findings in a store, until Ctrl-C.
 
     Files are followed like `tail -F` (rotation-safe); a restart resumes where it stopped.
     Findings open, update, regress and resolve; see them with `loghealth findings`.
     """
-    overrides: dict[str, Any] = {"database_url": database_url, "data_dir": data_dir}
+    overrides: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "listen": listen,
+    }
     files = [p for p in paths or [] if p != "-"]
     if discover:
         found = discover_common_locations()
@@ -98,16 +107,34 @@ def serve_command(
         for problem in pipeline.engine.catalog.errors + pipeline.engine.errors:
             stderr.print(f"[red]rule error:[/] {problem}", highlight=False)
 
+    def api_started(host: str, port: int) -> None:
+        stderr.print(
+            f"loghealth serve: API on http://{host}:{port}/api/v1 (docs: /api/docs)",
+            highlight=False,
+        )
+
+    services = []
+    if settings.listen.strip().lower() not in ("", "off"):
+        try:
+            parse_listen(settings.listen)
+        except ValueError as error:
+            fail(str(error))
+        services.append(api_service(settings, SystemClock(), api_started))
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_serve(settings, SystemClock(), stop, extra_sources=extra, on_ready=ready)
+        await run_serve(
+            settings, SystemClock(), stop, extra_sources=extra, on_ready=ready, services=services
+        )
 
     try:
         asyncio.run(main())
     except CatalogError as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"cannot serve the API: {error}")
     stderr.print("loghealth serve: stopped; everything read was committed", highlight=False)
 
 
@@ -151,4 +178,6 @@ def config_show(config: ConfigOption = None) -> None:
     data["sources"] = [_masked(s.model_dump()) for s in settings.sources]
     data["findings"] = settings.findings.model_dump()
     data["rate_limit"] = settings.rate_limit.model_dump()
+    data["api"] = settings.api.model_dump()
+    data["clients"] = settings.clients.model_dump()
     typer.echo(json.dumps(data, indent=2, default=str))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -109,6 +110,31 @@ class Pipeline:
         """Start a source (it may be added while running)."""
         self.sources[source.id] = source
         self._tasks[source.id] = asyncio.create_task(source.run(self._queue.put), name=source.id)
+
+    def remove_source(self, source_id: str) -> bool:
+        """Stop a running source (its committed counters and findings stay); False if unknown."""
+        source = self.sources.pop(source_id, None)
+        task = self._tasks.pop(source_id, None)
+        if task is not None:
+            task.cancel()
+        return source is not None
+
+    def feed_records(self, source_id: str, kind: str, records: Sequence[LogRecord]) -> int:
+        """Match already-parsed records of a pushing source (e.g. `client:<id>`, kind `http_push`).
+
+        They go through the same engine and gates as framed lines and are committed with the
+        next batch (no checkpoint: the pusher owns delivery). Returns the records taken.
+        """
+        stream = self._streams.get(source_id)
+        if stream is None:
+            ctx = ParseContext(tz=self.options.tz, now=self.clock.now(), source=source_id)
+            stream = self._streams[source_id] = _Stream(source_id, kind, ctx, first_line=1)
+            stream.format = "pushed"
+        for record in records:
+            self._on_record(stream, record, (None, 0))
+        if records:
+            self._wake.set()
+        return len(records)
 
     async def wait_sources(self) -> None:
         """Return when every source started so far has ended (e.g. stdin reached EOF)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from loghealth.clock import Clock
 from loghealth.engine import Engine, Redactor
@@ -37,6 +38,7 @@ from loghealth.store.repository import Store
 
 __all__ = [
     "COMMON_LOG_LOCATIONS",
+    "Service",
     "build_pipeline",
     "discover_common_locations",
     "expand_file_paths",
@@ -120,11 +122,29 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
 
 
 class _FileDiscovery:
-    def __init__(self, pipeline: Pipeline, watcher: FileWatcher, clock: Clock) -> None:
+    """Starts file sources; also what the API may use to add or remove watched paths."""
+
+    def __init__(
+        self, pipeline: Pipeline, watcher: FileWatcher, clock: Clock, stop: asyncio.Event
+    ) -> None:
         self.pipeline = pipeline
         self.watcher = watcher
         self.clock = clock
+        self.stop = stop
         self.checkpoints = pipeline.store.checkpoints()
+        self.rescans: list[asyncio.Task[None]] = []
+
+    def add_path(self, path: str) -> list[str]:
+        """Follow a file, directory or glob from now on; return the ids of the sources started."""
+        before = set(self.pipeline.sources)
+        setting = FileSourceSettings(paths=[path])
+        self.start_new(setting, initial=False)
+        self.rescans.append(asyncio.create_task(self.rescan(setting, self.stop)))
+        return sorted(set(self.pipeline.sources) - before)
+
+    def remove(self, source_id: str) -> bool:
+        """Stop following a source (a glob's rescan may start it again)."""
+        return self.pipeline.remove_source(source_id)
 
     def start_new(self, setting: FileSourceSettings, initial: bool) -> int:
         started = 0
@@ -170,19 +190,38 @@ async def _network_source(
     )
 
 
+class Service(Protocol):
+    """Something that runs beside the pipeline until `stop` is set (e.g. the REST API).
+
+    `sources` has `add_path(path) -> list[str]` and `remove(source_id) -> bool`.
+    """
+
+    def __call__(
+        self, pipeline: Pipeline, sources: _FileDiscovery, stop: asyncio.Event, /
+    ) -> Awaitable[None]:
+        """Run until `stop` is set."""
+        ...
+
+
 async def run_serve(
     settings: Settings,
     clock: Clock,
     stop: asyncio.Event,
     extra_sources: list[Source] | None = None,
     on_ready: Callable[[Pipeline], None] | None = None,
+    services: Sequence[Service] = (),
 ) -> Pipeline:
-    """Run the live pipeline until `stop` is set; returns it (for its counters)."""
+    """Run the live pipeline (and `services`, e.g. the API) until `stop` is set; return it.
+
+    Raises:
+        Exception: whatever a service raised (e.g. OSError: the API port is taken); the
+            pipeline is stopped and committed first.
+    """
     pipeline = build_pipeline(settings, clock)
     watcher = FileWatcher()
     await watcher.start()
-    discovery = _FileDiscovery(pipeline, watcher, clock)
-    rescans = []
+    discovery = _FileDiscovery(pipeline, watcher, clock, stop)
+    rescans = discovery.rescans
     for setting in settings.sources:
         if isinstance(setting, FileSourceSettings):
             discovery.start_new(setting, initial=True)
@@ -197,9 +236,21 @@ async def run_serve(
         rescans.append(ended)
     if on_ready is not None:
         on_ready(pipeline)
+    running = [asyncio.ensure_future(service(pipeline, discovery, stop)) for service in services]
+
+    def stop_on_failure(done: asyncio.Future[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            stop.set()  # a service that fails (port taken) stops everything
+
+    for task in running:
+        task.add_done_callback(stop_on_failure)
     try:
         await pipeline.run(stop)
+        for task in running:
+            await task
     finally:
+        for task in running:
+            task.cancel()
         for task in rescans:
             task.cancel()
         await watcher.close()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "ApiTokenRow",
     "Base",
     "CheckpointRow",
     "ClientLogEntryRow",
@@ -173,16 +174,30 @@ class ClientRow(Base):
     name: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(32), default="unknown")
     metadata_json: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
-    ingest_key_hash: Mapped[str | None] = mapped_column(String(128))
+    ingest_key_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    hostname: Mapped[str | None] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(String(512))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(128))
+    group_name: Mapped[str | None] = mapped_column(String(128))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    process_status: Mapped[str | None] = mapped_column(String(16))
+    app_status: Mapped[str | None] = mapped_column(String(32))
+    process_name: Mapped[str | None] = mapped_column(String(256))
+    pid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ClientLogEntryRow(Base):
     """A log entry pushed by a client (kept for the retention period)."""
 
     __tablename__ = "client_log_entries"
-    __table_args__ = (Index("ix_client_log_entries_client_at", "client_id", "at"),)
+    __table_args__ = (
+        Index("ix_client_log_entries_client_at", "client_id", "at"),
+        Index("ix_client_log_entries_level_at", "level", "at"),
+        Index("ix_client_log_entries_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -205,3 +220,18 @@ class TriggerRow(Base):
     notifier: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    """An API token: only the sha256 of the secret is kept, with its role and use times."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

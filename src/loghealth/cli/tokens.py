@@ -1,0 +1,121 @@
+"""CLI: `loghealth tokens` — API tokens (create prints the secret once, list, revoke) and keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from loghealth.cli.common import fail
+from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, load_cli_settings
+from loghealth.clock import SystemClock
+from loghealth.report.document import iso
+from loghealth.store.clients import ClientStore
+from loghealth.store.migrate import create_store_engine, migrate
+from loghealth.store.tokens import Role, TokenStore
+
+__all__ = ["tokens_app"]
+
+tokens_app = typer.Typer(
+    help="API tokens (roles viewer < admin < superadmin) and client ingest keys.",
+    no_args_is_help=True,
+)
+
+
+def _engine(config: Path | None, database_url: str | None, data_dir: Path | None) -> Engine:
+    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_store_engine(settings.effective_database_url())
+    migrate(engine)
+    return engine
+
+
+@tokens_app.command("create")
+def create_token(
+    name: Annotated[str, typer.Option(help="Who or what uses the token (e.g. ci, dashboard).")],
+    role: Annotated[str, typer.Option(help="viewer | admin | superadmin")] = "viewer",
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a token and print its secret once (only its sha256 is stored)."""
+    try:
+        wanted = Role(role.strip().lower())
+    except ValueError:
+        fail(f"--role {role!r}: use viewer, admin or superadmin")
+    if not name.strip() or len(name) > 128:
+        fail("--name must be 1-128 characters")
+    engine = _engine(config, database_url, data_dir)
+    token, secret = TokenStore(engine).create(name.strip(), wanted, SystemClock().now())
+    engine.dispose()
+    typer.echo(secret)
+    Console(stderr=True).print(
+        f"token {token.id} ({token.role}) for {token.name!r}: store it now, it is not shown again",
+        highlight=False,
+    )
+
+
+@tokens_app.command("list")
+def list_tokens(
+    output: Annotated[str, typer.Option("--output", "-o", help="table | json")] = "table",
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """List tokens (never their secrets), revoked ones included."""
+    engine = _engine(config, database_url, data_dir)
+    tokens = TokenStore(engine).list()
+    engine.dispose()
+    rows = [
+        {"id": t.id, "name": t.name, "role": str(t.role), "prefix": t.prefix,
+         "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at),
+         "revoked_at": iso(t.revoked_at)}
+        for t in tokens
+    ]  # fmt: skip
+    if output == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} token(s)")
+    for column in ("id", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value or "") for value in row.values()))
+    Console().print(table)
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="Token id (see `loghealth tokens list`).")],
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a token (a running server stops accepting it within seconds)."""
+    engine = _engine(config, database_url, data_dir)
+    try:
+        token = TokenStore(engine).revoke(token_id, SystemClock().now())
+    except KeyError:
+        fail(f"no token with id {token_id}")
+    finally:
+        engine.dispose()
+    typer.echo(f"token {token.id} ({token.name}) revoked")
+
+
+@tokens_app.command("client-key")
+def client_key(
+    client_id: Annotated[str, typer.Argument(help="Client id (registered now if new).")],
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print a fresh ingest key for a client (the old key stops working)."""
+    engine = _engine(config, database_url, data_dir)
+    key = ClientStore(engine).rotate_key(client_id, SystemClock().now())
+    engine.dispose()
+    typer.echo(key)
