@@ -4,7 +4,8 @@
 
 Creates the files in a temp folder, follows them all (inotify), appends `--rate` lines per second
 spread over the files, and reports the process's CPU use as % of one core (from getrusage, over the
-measured period, after start-up and after every file's format was detected) and its peak RSS. Goal: < 5 % of one core and < 150 MB.
+measured period, after start-up and after every file's format was detected) and its peak RSS.
+Goal: < 5 % of one core and < 150 MB.
 """
 
 from __future__ import annotations
