@@ -22,6 +22,7 @@ from tests.api.conftest import make_settings, seed_credentials
 
 PUBLIC, VIEWER, ADMIN, SUPERADMIN, CLIENT = "public", "viewer", "admin", "superadmin", "client"
 ENTRY = {"entries": [{"level": "INFO", "message": "hello"}]}
+RULE = {"id": "m-rule", "patterns": ["x"], "severity": "error", "category": "bug", "area": "http"}
 
 # (method, route path as declared, concrete path, needed, body)
 ROUTES: list[tuple[str, str, str, str, Any]] = [
@@ -59,6 +60,17 @@ ROUTES: list[tuple[str, str, str, str, Any]] = [
     ("DELETE", "/api/v1/tokens/{token_id}", "/api/v1/tokens/9999", SUPERADMIN, None),
     ("GET", "/api/v1/catalog", "/api/v1/catalog", VIEWER, None),
     ("GET", "/api/v1/catalog/{signature_id}", "/api/v1/catalog/boom", VIEWER, None),
+    ("GET", "/api/v1/rules", "/api/v1/rules", VIEWER, None),
+    ("POST", "/api/v1/rules", "/api/v1/rules", ADMIN, RULE),
+    ("GET", "/api/v1/rules/effective", "/api/v1/rules/effective?source=client:c1", VIEWER, None),
+    ("GET", "/api/v1/rules/stats", "/api/v1/rules/stats", VIEWER, None),
+    ("POST", "/api/v1/rules/test", "/api/v1/rules/test", VIEWER, {"lines": ["BOOM 1"]}),
+    ("GET", "/api/v1/rules/{rule_id}", "/api/v1/rules/m-rule", VIEWER, None),
+    ("PATCH", "/api/v1/rules/{rule_id}", "/api/v1/rules/m-rule", ADMIN, {"severity": "info"}),
+    ("DELETE", "/api/v1/rules/{rule_id}", "/api/v1/rules/gone", ADMIN, None),
+    ("POST", "/api/v1/rules/{rule_id}/disable", "/api/v1/rules/wobble/disable", ADMIN, None),
+    ("POST", "/api/v1/rules/{rule_id}/enable", "/api/v1/rules/wobble/enable", ADMIN, None),
+    ("POST", "/api/v1/scan", "/api/v1/scan", VIEWER, "2024-05-01 10:00:00,000 ERROR a: BOOM 1"),
 ]  # fmt: skip
 
 # credential -> the routes' `needed` values it satisfies

@@ -7,6 +7,7 @@ OpenAPI document says so for every 4xx/5xx response.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from loghealth import __version__
 from loghealth.api.deps import ApiContext, SourceControl
 from loghealth.api.limits import BodyLimitMiddleware
 from loghealth.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from loghealth.api.routes import catalog, clients, events, findings, service, tokens
+from loghealth.api.routes import catalog, clients, events, findings, rules, scan, service, tokens
 from loghealth.api.routes import sources as source_routes
 from loghealth.api.schemas import Problem
 from loghealth.clock import Clock, SystemClock
@@ -94,10 +95,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.rules_lock = asyncio.Lock()  # rule changes rebuild and swap the engine one by one
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     app.include_router(service.router)
-    for module in (findings, source_routes, clients, events, tokens, catalog):
+    for module in (findings, source_routes, clients, events, tokens, catalog, rules, scan):
         app.include_router(module.router, prefix=API_PREFIX, responses=_ERRORS)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loghealth.model import Area, Category
+from loghealth.rules.schema import ID_PATTERN, AppliesTo, Examples, SignatureText, Threshold
+
 __all__ = [
     "ClientIn",
     "ClientKeyOut",
@@ -18,6 +21,8 @@ __all__ = [
     "ClientOut",
     "ClientSummaryItem",
     "ClientSummaryOut",
+    "EffectiveRuleOut",
+    "EffectiveRulesOut",
     "FindingDetailOut",
     "FindingOut",
     "FindingPageOut",
@@ -35,6 +40,17 @@ __all__ = [
     "OverviewOut",
     "OverviewTotalsOut",
     "Problem",
+    "RuleIn",
+    "RuleOut",
+    "RulePatchIn",
+    "RuleStatsOut",
+    "RuleTestIn",
+    "RuleTestOut",
+    "RuleTestRecordOut",
+    "ScanFindingOut",
+    "ScanOut",
+    "ScanSourceOut",
+    "ScanSummaryOut",
     "ScoreOut",
     "SignatureOut",
     "SnoozeIn",
@@ -45,6 +61,7 @@ __all__ = [
     "TokenCreatedOut",
     "TokenIn",
     "TokenOut",
+    "VerdictOut",
 ]
 
 
@@ -407,3 +424,215 @@ class SignatureOut(BaseModel):
     docs_url: str | None
     patterns: list[str]
     min_level: str | None
+
+
+# ---- rules ------------------------------------------------------------------------------------
+SeverityName = Literal["info", "warning", "error", "critical"]
+LevelName = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+SCOPE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+"""A scope: `global` or a source id (`file:/var/log/app.log`, `client:kiosk-7`…)."""
+
+
+class RulePatchIn(_In):
+    """A partial change of a stored rule: only the fields sent change (`null` clears one).
+
+    The merged rule is validated again as a whole (422 with the path of what is wrong).
+    """
+
+    scope: str | None = Field(None, min_length=1, max_length=512, pattern=SCOPE_PATTERN)
+    enabled: bool | None = None
+    patterns: list[str] | None = Field(None, min_length=1, max_length=64)
+    severity: SeverityName | None = None
+    category: Category | None = None
+    area: Area | None = None
+    min_level: LevelName | None = None
+    logger_prefix: str | None = Field(None, max_length=256)
+    applies_to: AppliesTo | None = None
+    threshold: Threshold | None = None
+    cooldown_secs: int | None = Field(None, ge=0, le=2_147_483_647)
+    docs_url: str | None = Field(None, max_length=2048)
+    docs_anchor: str | None = Field(None, max_length=256)
+    examples: Examples | None = None
+    text: SignatureText | None = None
+
+
+class RuleIn(RulePatchIn):
+    """A user rule: the fields of a signature (catalog/README.md) plus its `scope`.
+
+    `scope` is `global` (every source) or a source id (that source only). A rule whose id is a
+    shipped signature's replaces that signature.
+    """
+
+    id: str = Field(pattern=ID_PATTERN, max_length=80)
+    scope: str = Field("global", min_length=1, max_length=512, pattern=SCOPE_PATTERN)
+    enabled: bool = True
+    patterns: list[str] = Field(min_length=1, max_length=64)
+    severity: SeverityName
+    category: Category
+    area: Area
+
+
+class RuleOut(BaseModel):
+    """A stored rule. `spec` is None for a row that only disables or enables a signature.
+
+    `overrides` names the pack of the shipped signature (or `rules` for a rule file's rule) this
+    rule replaces or switches, else None.
+    """
+
+    id: str
+    scope: str
+    enabled: bool
+    spec: dict[str, Any] | None
+    overrides: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EffectiveRuleOut(BaseModel):
+    """One entry of an effective set: where it comes from and its gates.
+
+    `origin`: `signature` (a shipped pack), `rule_file` (settings `rules:`) or `stored_rule`
+    (the API; `scope` says which).
+    """
+
+    id: str
+    pack: str
+    origin: Literal["signature", "rule_file", "stored_rule"]
+    scope: str | None
+    severity: SeverityName
+    category: str
+    area: str
+    patterns: list[str]
+    min_level: str | None
+    logger_prefix: str | None
+    formats: list[str]
+
+
+class EffectiveRulesOut(BaseModel):
+    """The effective set for a source (or for all when `source_id` is None).
+
+    `disabled` lists ids of shipped signatures and rule-file rules left out by stored rules;
+    `errors` are rules left out because they do not validate or compile. `is_live` is False when
+    per-source rules of `source_id` differ from what the running engine applies (global only).
+    """
+
+    source_id: str | None
+    signatures: list[EffectiveRuleOut]
+    disabled: list[str]
+    errors: list[str]
+    is_live: bool
+
+
+class RuleTestIn(_In):
+    """Sample lines to test against the effective set of `source` (global when None).
+
+    The lines' format is detected as a whole (or forced with `format`); `rule` is an unsaved
+    rule tested as if it were stored.
+    """
+
+    lines: list[str] = Field(min_length=1, max_length=1000)
+    format: str | None = Field(None, max_length=64)
+    source: str | None = Field(None, min_length=1, max_length=512, pattern=SCOPE_PATTERN)
+    rule: RuleIn | None = None
+
+
+class VerdictOut(BaseModel):
+    """A signature whose pattern is found in the record and the gate that decided it."""
+
+    signature_id: str
+    gate: Literal["passed", "pattern not found", "format gate", "level gate", "logger gate",
+                  "below min_count"]  # fmt: skip
+    detail: str
+
+
+class RuleTestRecordOut(BaseModel):
+    """One parsed record (from `line`), the signature it hits, captures and every verdict.
+
+    `captures` are the matched pattern's groups (by name, or `1`, `2`… when unnamed).
+    """
+
+    line: int
+    timestamp: datetime | None
+    level: str | None
+    logger: str | None
+    format: str
+    message: str
+    matched: str | None
+    captures: dict[str, str | None]
+    verdicts: list[VerdictOut]
+
+
+class RuleTestOut(BaseModel):
+    """The verdicts per record, and what did not compile (e.g. the tested rule)."""
+
+    format: str
+    records: list[RuleTestRecordOut]
+    errors: list[str]
+
+
+class RuleStatsOut(BaseModel):
+    """Rule figures: hits per signature (stored findings), drops by reason (all sources).
+
+    Also the errors of the live engine's rules, the running sources (`active_tails`) and how
+    many rules are stored (and disabled).
+    """
+
+    hits_by_signature: dict[str, int]
+    drops_by_reason: dict[str, int]
+    compile_errors: list[str]
+    active_tails: list[str]
+    stored_rules: int
+    disabled_rules: int
+    is_live: bool
+
+
+# ---- scan -------------------------------------------------------------------------------------
+class ScanSourceOut(BaseModel):
+    """One scanned input: detected format, records, unparsed lines, health."""
+
+    path: str
+    format: str
+    records: int
+    unparsed_lines: int
+    health: ScoreOut | None
+
+
+class ScanFindingOut(BaseModel):
+    """A finding of a scan with its text (`first_seen`/`last_seen`: record times, UTC)."""
+
+    signature_id: str
+    pack: str
+    title: str
+    severity: SeverityName
+    category: str
+    area: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    sample: str
+    sample_line: int
+    source: str
+    cause: str
+    fix: str
+    docs_url: str | None
+
+
+class ScanSummaryOut(BaseModel):
+    """Finding counts: total, by category, by severity."""
+
+    total: int
+    by_category: dict[str, int]
+    by_severity: dict[str, int]
+
+
+class ScanOut(BaseModel):
+    """The JSON of `loghealth scan --output json` (README "Scan your own logs")."""
+
+    scanned_records: int
+    unparsed_lines: int
+    sources: list[ScanSourceOut]
+    findings: list[ScanFindingOut]
+    summary: ScanSummaryOut
+    health: ScoreOut
+    below_min_count: dict[str, int]
+    errors: list[str]

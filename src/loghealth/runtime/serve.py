@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Protocol
+
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from loghealth.clock import Clock
 from loghealth.engine import Engine, Redactor
 from loghealth.engine.live import RateLimit
 from loghealth.parsing import resolve_timezone
-from loghealth.rules.loader import load_catalog
+from loghealth.rules.loader import (
+    DEFAULT_LANGUAGE,
+    Catalog,
+    CatalogError,
+    Signature,
+    load_catalog,
+)
+from loghealth.rules.schema import SignatureSpec, Tier
 from loghealth.runtime.pipeline import Pipeline, PipelineOptions
 from loghealth.runtime.reload import RuleReloader
 from loghealth.settings import (
@@ -35,10 +45,13 @@ from loghealth.sources.tail import FileSource, StartPosition
 from loghealth.sources.watch import FileWatcher
 from loghealth.store.migrate import create_store_engine, migrate
 from loghealth.store.repository import Store
+from loghealth.store.rules import GLOBAL_SCOPE, RuleStore, StoredRule
 
 __all__ = [
     "COMMON_LOG_LOCATIONS",
     "Service",
+    "apply_stored_rules",
+    "build_engine",
     "build_pipeline",
     "discover_common_locations",
     "expand_file_paths",
@@ -96,19 +109,65 @@ def expand_file_paths(setting: FileSourceSettings) -> list[Path]:
     return sorted(p.absolute() for p in found)
 
 
-def _engine(settings: Settings) -> Engine:
-    catalog = load_catalog(settings.packs, settings.rules)
-    return Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()))
+def apply_stored_rules(
+    catalog: Catalog, rules: Sequence[StoredRule], scopes: Collection[str] = (GLOBAL_SCOPE,)
+) -> Catalog:
+    """A new catalog: `catalog` with the stored rules of `scopes` applied (`catalog` is kept).
+
+    As in rule files, a rule replaces the signature with its id and a disabled one removes it; a
+    row without a body only removes (disabled) or leaves (enabled) the entry of its id. A row
+    whose body no longer validates is left out and reported in `errors`.
+    """
+    by_id = {signature.id: signature for signature in catalog.signatures}
+    order = max((signature.order for signature in catalog.signatures), default=-1) + 1
+    texts = {lang: dict(entries) for lang, entries in catalog.texts.items()}
+    errors = list(catalog.errors)
+    for rule in sorted(rules, key=lambda r: (r.scope != GLOBAL_SCOPE, r.id)):
+        if rule.scope not in scopes:
+            continue
+        if rule.is_switch_only:
+            if not rule.enabled:
+                by_id.pop(rule.id, None)
+            continue
+        try:
+            fields = {**rule.body, "id": rule.id, "enabled": rule.enabled}
+            spec = SignatureSpec.model_validate(fields)
+        except ValidationError as error:
+            errors.append(f"stored rule {rule.id}: {error.errors()[0]['msg']}")
+            continue
+        by_id.pop(spec.id, None)
+        if spec.enabled:
+            by_id[spec.id] = Signature(
+                spec, "rules", Tier.RULE, order, spec.min_level, spec.docs_url
+            )
+            order += 1
+        if spec.text is not None:
+            texts.setdefault(DEFAULT_LANGUAGE, {})[spec.id] = spec.text.model_dump()
+    signatures = sorted(by_id.values(), key=lambda s: s.order)
+    return Catalog(signatures, dict(catalog.packs), texts, errors)
+
+
+def build_engine(
+    settings: Settings, rules: Sequence[StoredRule] = (), engine: str = "auto"
+) -> Engine:
+    """An engine over the packs and rule files of `settings` plus the global stored `rules`.
+
+    Raises:
+        loghealth.rules.loader.CatalogError: a named pack does not exist or is broken.
+    """
+    catalog = apply_stored_rules(load_catalog(settings.packs, settings.rules), rules)
+    return Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()), engine)
 
 
 def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
-    """Catalog, engine, migrated store and pipeline for these settings (rules hot-reload)."""
-    engine = _engine(settings)
-    catalog = engine.catalog
+    """Catalog (with stored rules), engine, migrated store and pipeline (rules hot-reload)."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store_engine = create_store_engine(settings.effective_database_url())
     migrate(store_engine)
+    rules = RuleStore(store_engine)
+    engine = build_engine(settings, rules.list())
+    catalog = engine.catalog
     version = ",".join(f"{name}@{meta.version}" for name, meta in sorted(catalog.packs.items()))
     store = Store(store_engine, catalog_version=version)
     options = PipelineOptions(
@@ -117,7 +176,15 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
         auto_resolve_after_secs=settings.findings.auto_resolve_after_secs,
         rate_limit=RateLimit(settings.rate_limit.hits_per_sec, settings.rate_limit.burst),
     )
-    reloader = RuleReloader(settings.rules, lambda: _engine(settings)) if settings.rules else None
+
+    def rebuild() -> Engine:
+        try:
+            stored = rules.list()
+        except SQLAlchemyError as error:  # the reloader then keeps the engine it has
+            raise CatalogError(f"stored rules cannot be read: {error}") from None
+        return build_engine(settings, stored)
+
+    reloader = RuleReloader(settings.rules, rebuild) if settings.rules else None
     return Pipeline(engine, store, clock, options, reloader=reloader)
 
 
