@@ -211,6 +211,38 @@ def test_changes_reload_the_running_engine(api_settings: Settings) -> None:
     run_api(api_settings, scenario)
 
 
+def test_per_source_rules_apply_to_their_source_only(api_settings: Settings) -> None:
+    async def scenario(api: Api) -> None:
+        admin = api.auth("admin")
+
+        async def push(client: str, message: str) -> None:
+            pushed = await api.http.post(
+                f"/api/v1/clients/{client}/logs",
+                json={"entries": [{"level": "ERROR", "message": message}]},
+                headers=api.auth(f"key-{client}"),
+            )
+            assert pushed.status_code == 202
+
+        async def sources(signature: str) -> set[str]:
+            findings = (await api.http.get("/api/v1/findings", headers=admin)).json()["items"]
+            return {f["source_id"] for f in findings if f["signature_id"] == signature}
+
+        scoped = {**RULE, "scope": "client:c1"}
+        assert (await api.http.post("/api/v1/rules", json=scoped, headers=admin)).status_code == 201
+        await push("c2", "flux capacitor coil failed")
+        await push("c1", "flux capacitor coil failed")
+        await api.wait_for(lambda: _has(sources("flux-failed"), "client:c1"))
+        await push("c2", "BOOM 9")  # c2's records are matched (by the global engine) …
+        await api.wait_for(lambda: _has(sources("boom"), "client:c2"))
+        assert await sources("flux-failed") == {"client:c1"}  # … but never by c1's rule
+
+    run_api(api_settings, scenario)
+
+
+async def _has(value: Any, item: str) -> bool:
+    return item in await value
+
+
 async def _at_least(value: Any, minimum: int) -> bool:
     return int(await value) >= minimum
 
@@ -252,7 +284,7 @@ def test_effective_sets_and_switches(api_settings: Settings) -> None:
         client = await effective("client:c1")
         mine = next(s for s in client["signatures"] if s["id"] == "flux-failed")
         assert mine["origin"] == "stored_rule" and mine["scope"] == "client:c1"
-        assert client["disabled"] == ["wobble"] and client["is_live"] is False
+        assert client["disabled"] == ["wobble"] and client["is_live"] is True
         assert (await effective("client:c2"))["disabled"] == []
 
         assert (await api.http.post("/api/v1/rules/wobble/enable", headers=admin)).json()[
@@ -317,7 +349,9 @@ def test_serve_starts_with_the_stored_rules(database_url: str, tmp_path: Path) -
         ids = {s.id for s in pipeline.engine.catalog.signatures}
         assert "flux-failed" in ids and "boom" in ids
         assert "wobble" not in ids  # disabled by a stored switch
-        assert "scoped" not in ids  # per-source rules are not applied by the engine (yet)
+        assert "scoped" not in ids  # a per-source rule is not in the global engine…
+        scoped = pipeline.source_engines["client:c1"].catalog
+        assert scoped.get("scoped") is not None and scoped.get("flux-failed") is not None
     finally:
         pipeline.store.engine.dispose()
 

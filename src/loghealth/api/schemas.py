@@ -512,8 +512,8 @@ class EffectiveRulesOut(BaseModel):
     """The effective set for a source (or for all when `source_id` is None).
 
     `disabled` lists ids of shipped signatures and rule-file rules left out by stored rules;
-    `errors` are rules left out because they do not validate or compile. `is_live` is False when
-    per-source rules of `source_id` differ from what the running engine applies (global only).
+    `errors` are rules left out because they do not validate or compile. `is_live` is True:
+    under `serve`, a source with rules of its own is matched by an engine with exactly this set.
     """
 
     source_id: str | None

@@ -85,6 +85,7 @@ class Pipeline:
         reloader: RuleReloader | None = None,
     ) -> None:
         self.engine = engine
+        self.source_engines: dict[str, Engine] = {}  # sources with stored rules of their own
         self.store = store
         self.clock = clock
         self.options = options
@@ -241,12 +242,13 @@ class Pipeline:
         stream.unparsed += record.is_unparsed
         if record.timestamp is not None:
             stream.last_record_at = record.timestamp
-        hit = self.engine.matcher.match(record)
+        engine = self.source_engines.get(stream.source_id, self.engine)
+        hit = engine.matcher.match(record)
         if hit is not None:
-            signature = self.engine.catalog.get(hit.signature_id)
+            signature = engine.catalog.get(hit.signature_id)
             if signature is not None:
                 for counted in self.gate.admit(hit, signature, self.clock.now()):
-                    self._add_hit(counted)
+                    self._add_hit(counted, engine)
                     stream.hits += 1
         position, line_no = safe
         if position is not None:
@@ -256,8 +258,8 @@ class Pipeline:
         if not self._batch_started:
             self._batch_started = time.monotonic()
 
-    def _add_hit(self, hit: Hit) -> None:
-        signature = self.engine.catalog.get(hit.signature_id)
+    def _add_hit(self, hit: Hit, engine: Engine) -> None:
+        signature = engine.catalog.get(hit.signature_id)
         assert signature is not None  # noqa: S101 - hits come from the catalog
         record = hit.record
         key = fingerprint(hit.signature_id, record.source)
@@ -272,7 +274,7 @@ class Pipeline:
                 spec.area,
                 record.source,
             )
-        sample = self.engine.redactor.redact(record.message.split("\n", 1)[0][:SAMPLE_MAX_CHARS])
+        sample = engine.redactor.redact(record.message.split("\n", 1)[0][:SAMPLE_MAX_CHARS])
         delta.count += 1
         seen = record.timestamp
         if seen is not None:

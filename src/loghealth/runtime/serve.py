@@ -53,6 +53,7 @@ __all__ = [
     "apply_stored_rules",
     "build_engine",
     "build_pipeline",
+    "build_source_engines",
     "discover_common_locations",
     "expand_file_paths",
     "run_serve",
@@ -159,6 +160,25 @@ def build_engine(
     return Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()), engine)
 
 
+def build_source_engines(
+    settings: Settings, rules: Sequence[StoredRule], engine: str = "auto"
+) -> dict[str, Engine]:
+    """One engine per source that has stored rules of its own (global rules + that source's).
+
+    Sources without rules of their own use the global engine (`build_engine`).
+    """
+    scopes = sorted({rule.scope for rule in rules if rule.scope != GLOBAL_SCOPE})
+    if not scopes:
+        return {}
+    base = load_catalog(settings.packs, settings.rules)
+    engines = {}
+    for scope in scopes:
+        catalog = apply_stored_rules(base, rules, (GLOBAL_SCOPE, scope))
+        redactor = Redactor(settings.redact, catalog.redact_patterns())
+        engines[scope] = Engine(catalog, redactor, engine)
+    return engines
+
+
 def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
     """Catalog (with stored rules), engine, migrated store and pipeline (rules hot-reload)."""
     if settings.database_url is None:
@@ -166,7 +186,8 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
     store_engine = create_store_engine(settings.effective_database_url())
     migrate(store_engine)
     rules = RuleStore(store_engine)
-    engine = build_engine(settings, rules.list())
+    stored_rules = rules.list()
+    engine = build_engine(settings, stored_rules)
     catalog = engine.catalog
     version = ",".join(f"{name}@{meta.version}" for name, meta in sorted(catalog.packs.items()))
     store = Store(store_engine, catalog_version=version)
@@ -182,10 +203,13 @@ def build_pipeline(settings: Settings, clock: Clock) -> Pipeline:
             stored = rules.list()
         except SQLAlchemyError as error:  # the reloader then keeps the engine it has
             raise CatalogError(f"stored rules cannot be read: {error}") from None
+        pipeline.source_engines = build_source_engines(settings, stored)
         return build_engine(settings, stored)
 
     reloader = RuleReloader(settings.rules, rebuild) if settings.rules else None
-    return Pipeline(engine, store, clock, options, reloader=reloader)
+    pipeline = Pipeline(engine, store, clock, options, reloader=reloader)
+    pipeline.source_engines = build_source_engines(settings, stored_rules)
+    return pipeline
 
 
 class _FileDiscovery:

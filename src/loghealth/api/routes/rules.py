@@ -37,7 +37,7 @@ from loghealth.parsing import ParseContext, parse_lines, resolve_timezone
 from loghealth.rules.compile import compile_signatures
 from loghealth.rules.loader import Catalog, CatalogError, Signature, load_catalog
 from loghealth.rules.schema import ID_PATTERN, SignatureSpec, Tier
-from loghealth.runtime.serve import apply_stored_rules, build_engine
+from loghealth.runtime.serve import apply_stored_rules, build_engine, build_source_engines
 from loghealth.store.rules import GLOBAL_SCOPE, RuleExistsError, RuleStore, StoredRule
 from loghealth.store.tokens import Role
 
@@ -122,10 +122,12 @@ async def _reload(context: ApiContext, request: Request) -> None:
         rules = await asyncio.to_thread(_rules(context).list)
         try:
             engine = await asyncio.to_thread(build_engine, context.settings, rules)
+            scoped = await asyncio.to_thread(build_source_engines, context.settings, rules)
         except CatalogError:
             _log.exception("rules changed, but the engine could not be rebuilt")
             raise HTTPException(503, "stored, but the engine could not be rebuilt") from None
         pipeline.engine = engine  # one assignment: records after this one use the new rules
+        pipeline.source_engines = scoped
 
 
 async def _out(context: ApiContext, rule: StoredRule) -> RuleOut:
@@ -208,11 +210,10 @@ def _effective(context: ApiContext, source: str | None) -> EffectiveRulesOut:
             )
         )  # fmt: skip
     kept = {signature.id for signature in catalog.signatures}
-    has_own = any(rule.scope == source for rule in rows) if source is not None else False
     return EffectiveRulesOut(
         source_id=source, signatures=entries,
         disabled=sorted(s.id for s in base.signatures if s.id not in kept),
-        errors=catalog.errors + compile_errors, is_live=not has_own,
+        errors=catalog.errors + compile_errors, is_live=True,
     )  # fmt: skip
 
 
