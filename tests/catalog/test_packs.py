@@ -83,11 +83,13 @@ def test_no_pattern_is_slow_on_long_adversarial_lines() -> None:
     slow = []
     for compiled in ENGINE.matcher.signatures:
         for line in ADVERSARIAL:
-            started = time.perf_counter()
-            compiled.regex.search(line)
-            elapsed = time.perf_counter() - started
-            if elapsed > 0.05:  # generous: linear patterns take ~1 ms on 100 kB
-                slow.append((compiled.signature.id, round(elapsed, 3)))
+            timings = []
+            for _ in range(3):  # best of three: a busy shared machine must not fail this
+                started = time.perf_counter()
+                compiled.regex.search(line)
+                timings.append(time.perf_counter() - started)
+            if min(timings) > 0.05:  # generous: linear patterns take a few ms on 100 kB
+                slow.append((compiled.signature.id, round(min(timings), 3)))
     assert slow == []
 
 
