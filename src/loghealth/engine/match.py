@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loghealth.engine.backends import EngineKind, Prefilter, create_prefilter
+from loghealth.engine.backends.raw import RawScanner, create_raw_scanner
 from loghealth.model import Hit, LogRecord
 from loghealth.rules.compile import CompiledSignature
 
@@ -79,6 +80,7 @@ class Matcher:
     ) -> None:
         self._compiled = sorted(compiled, key=lambda c: c.specificity, reverse=True)
         self._prefilter: Prefilter = create_prefilter(engine, self._compiled)
+        self._raw: RawScanner | bool | None = False  # False: not built yet
 
     @property
     def engine(self) -> EngineKind:
@@ -89,6 +91,15 @@ class Matcher:
     def signatures(self) -> list[CompiledSignature]:
         """The compiled signatures, most specific first."""
         return list(self._compiled)
+
+    def raw_scanner(self) -> RawScanner | None:
+        """The backend's prefilter over raw log text (built on first use), for lazy scanning.
+
+        None when some signature cannot be prefiltered on raw text (see `create_raw_scanner`).
+        """
+        if self._raw is False:
+            self._raw = create_raw_scanner(self._prefilter.kind, self._compiled)
+        return self._raw if not isinstance(self._raw, bool) else None
 
     def _first(self, record: LogRecord, candidates: Sequence[int]) -> Hit | None:
         for index in candidates:

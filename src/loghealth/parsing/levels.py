@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from loghealth.model import Level
 
 __all__ = [
@@ -79,7 +81,10 @@ def level_from_number(value: float, *, scheme: str = "python") -> Level | None:
 
     `scheme="python"`: CPython `logging` numbers (10 DEBUG … 50 CRITICAL).
     `scheme="pino"`: pino/bunyan numbers (10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal).
+    A value that is not finite (JSON `1e999`, `NaN`) has no level.
     """
+    if not math.isfinite(value):
+        return None
     number = int(value)
     if scheme == "pino":
         number -= 10

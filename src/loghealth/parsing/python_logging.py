@@ -67,6 +67,11 @@ class PythonLoggingParser:
     def __init__(self) -> None:
         self._order = list(_VARIANTS)
 
+    @property
+    def layout(self) -> str:
+        """The label of the layout tried first (the one that matched last)."""
+        return self._order[0][0]
+
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if no known layout fits."""
         for index, (label, pattern) in enumerate(self._order):

@@ -6,6 +6,7 @@ timestamp leaves a record without a time rather than losing the line.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -103,6 +104,8 @@ def from_epoch(value: float) -> datetime | None:
     """Read epoch seconds, milliseconds, microseconds or nanoseconds (picked by magnitude)."""
     try:
         number = float(value)
+        if not math.isfinite(number):  # `1e999`, or 400 digits: no time (and no endless loop)
+            return None
         while abs(number) > 1e11:  # later than year 5138 in seconds: a finer unit
             number /= 1000.0
         return datetime.fromtimestamp(number, UTC)

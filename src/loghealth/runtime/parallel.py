@@ -3,11 +3,11 @@
 Inputs are split into tasks: a whole input (small files, `.gz`, and every file under `--last`),
 or a byte range of a big file cut at *record boundaries* — the start of a line that the file's
 parser reads as a new record, which the framer always starts a record at, whatever came before.
-Workers frame and match; the main process absorbs their counts and hits in source order into the
-one `Engine`, so aggregation, thresholds and redaction run exactly as with one job. A chunk's line
-numbers are relative and shifted by the lines of the chunks before it. Standard input is read in
-the main process. Assumes, as framing does, that a parser reads a line the same way whatever
-lines it saw before.
+Workers frame and match (lazily where `scan.lazy_applies`, as in one process); the main process
+absorbs their counts and hits in source order into the one `Engine`, so aggregation, thresholds
+and redaction run exactly as with one job. A chunk's line numbers are relative and shifted by
+the lines of the chunks before it. Standard input is read in the main process. Assumes, as
+framing does, that a parser reads a line the same way whatever lines it saw before.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from typing import BinaryIO
 
 from loghealth.engine import Engine, Matcher
 from loghealth.engine.backends import EngineKind
-from loghealth.model import Hit
+from loghealth.model import Hit, LogRecord
 from loghealth.parsing import ParseContext, create_parser
 from loghealth.rules.loader import Catalog
+from loghealth.runtime.lazy import scan_file_lazily
 from loghealth.runtime.scan import (
     ScanOptions,
     SourceReport,
@@ -33,6 +34,7 @@ from loghealth.runtime.scan import (
     detect_source,
     frame_lines,
     iter_source_records,
+    lazy_applies,
     select_records,
 )
 from loghealth.sources import FileInput, InputError
@@ -181,6 +183,10 @@ def run_task(task: Task, options: ScanOptions, matcher: Matcher | None = None) -
     matcher = matcher or _worker_matcher
     if matcher is None:
         raise RuntimeError("worker matcher not initialised")
+    if task.source.path is not None and options.lazy:
+        lazy = _run_lazily(task, options, matcher)
+        if lazy is not None:
+            return lazy
     result = TaskResult()
     if task.log_format is None:
         result.report, records = iter_source_records(task.source, options)
@@ -198,6 +204,36 @@ def run_task(task: Task, options: ScanOptions, matcher: Matcher | None = None) -
             for hit in matcher.match_many(batch)
             if hit is not None
         )
+    return result
+
+
+def _run_lazily(task: Task, options: ScanOptions, matcher: Matcher) -> TaskResult | None:
+    """`run_task` through `runtime.lazy` when that gives the same result; else None."""
+    path = task.source.path
+    if path is None:
+        return None
+    result = TaskResult()
+    log_format = task.log_format
+    if log_format is None:
+        result.report = detect_source(task.source, options)
+        log_format = result.report.format
+    if not lazy_applies(task.source, log_format, options, matcher):
+        return None
+
+    def collect(batch: list[LogRecord]) -> None:
+        result.hits.extend(
+            Hit(hit.signature_id, replace(hit.record, fields={}, raw=""))
+            for hit in matcher.match_many(batch)
+            if hit is not None
+        )
+
+    ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name)
+    counts = scan_file_lazily(
+        path, log_format, ctx, matcher, collect, start=task.start, end=task.end
+    )
+    result.records, result.unparsed = counts.records, counts.unparsed
+    if task.log_format is not None:
+        result.lines = counts.lines
     return result
 
 

@@ -1,8 +1,11 @@
 """Runtime: one-shot scan — inputs → detect format → frame records → engine → findings.
 
 Records go to the engine in batches (`BATCH_RECORDS`), so the fast prefilter scans many messages
-per call. With `jobs` > 1 large inputs are matched in worker processes (`runtime.parallel`); the
-result is the same as with one job.
+per call. Plain files in a format with a quick pattern are scanned lazily (`runtime.lazy`: only
+records near a possible match are parsed, the rest counted) unless `--since`/`--last` need every
+record's time; `ScanOptions(lazy=False)` forces the full parse, the reference. With `jobs` > 1
+large inputs are matched in worker processes (`runtime.parallel`); the result is the same as with
+one job.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from loghealth.engine import Engine, health_score
+from loghealth.engine import Engine, Matcher, health_score
 from loghealth.model import Finding, HealthScore, LogRecord
 from loghealth.parsing import ParseContext, create_parser, detect_format, frame_records
 from loghealth.parsing.detect import SAMPLE_LINES
+from loghealth.runtime.lazy import can_scan_lazily, scan_file_lazily
 from loghealth.sources import FileInput, read_lines
 
 __all__ = [
@@ -28,23 +32,30 @@ __all__ = [
     "detect_source",
     "frame_lines",
     "iter_source_records",
+    "lazy_applies",
     "scan_inputs",
     "select_records",
 ]
 
+_GZIP_MAGIC = b"\x1f\x8b"
 BATCH_RECORDS = 1024
 """Records matched per engine call: large enough to amortise a prefilter scan, small in memory."""
 
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """What to read and how: `format` None means auto-detect per file."""
+    """What to read and how: `format` None means auto-detect per file.
+
+    `lazy` False parses every record (the reference path); True parses lazily where that gives
+    the same result (see `lazy_applies`).
+    """
 
     tz: tzinfo
     now: datetime
     format: str | None = None
     last: int | None = None
     since: datetime | None = None
+    lazy: bool = True
 
 
 @dataclass(slots=True)
@@ -167,12 +178,48 @@ def scan_inputs(
     )
 
 
+def lazy_applies(
+    source: FileInput, log_format: str, options: ScanOptions, matcher: Matcher
+) -> bool:
+    """True when `source` can be scanned lazily with the same result as a full parse.
+
+    Needs: `options.lazy`, no `--since`/`--last` (they need every record's time), a plain file
+    (not stdin, not gzip), a format with a quick pattern and a matcher with a raw prefilter.
+    """
+    if not options.lazy or options.since is not None or options.last is not None:
+        return False
+    if source.path is None or not can_scan_lazily(log_format, matcher):
+        return False
+    try:
+        with source.path.open("rb") as handle:
+            return handle.read(2) != _GZIP_MAGIC
+    except OSError:
+        return False
+
+
 def _scan_one(
     source: FileInput,
     engine: Engine,
     options: ScanOptions,
     on_bytes: Callable[[int], None] | None,
 ) -> SourceReport:
+    if options.lazy and source.path is not None:
+        report = detect_source(source, options)
+        if lazy_applies(source, report.format, options, engine.matcher):
+            fed = 0
+
+            def feed(batch: list[LogRecord]) -> None:
+                nonlocal fed
+                fed += len(batch)
+                engine.feed_many(batch)
+
+            ctx = ParseContext(tz=options.tz, now=options.now, source=source.name)
+            counts = scan_file_lazily(
+                source.path, report.format, ctx, engine.matcher, feed, on_bytes=on_bytes
+            )
+            engine.absorb(counts.records - fed, 0, [])
+            report.records, report.unparsed = counts.records, counts.unparsed
+            return report
     report, records = iter_source_records(source, options, on_bytes)
     for batch in batched(select_records(records, options)):
         report.records += len(batch)

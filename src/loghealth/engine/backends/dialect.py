@@ -81,9 +81,9 @@ def _class(items: list[Any]) -> str:
     return f"[{'^' if negate else ''}{''.join(parts)}]"
 
 
-def _repeat(arg: Any, dotall: bool) -> str:
+def _repeat(arg: Any, dotall: bool, anchors: bool) -> str:
     low, high, body = arg
-    inner = _sequence(list(body), dotall)
+    inner = _sequence(list(body), dotall, anchors)
     if high == sre.MAXREPEAT:
         bounds = {0: "*", 1: "+"}.get(low, f"{{{low},}}")
     elif (low, high) == (0, 1):
@@ -93,7 +93,7 @@ def _repeat(arg: Any, dotall: bool) -> str:
     return f"(?:{inner}){bounds}"
 
 
-def _item(op: Any, arg: Any, dotall: bool) -> str:
+def _item(op: Any, arg: Any, dotall: bool, anchors: bool) -> str:
     if op is sre.LITERAL:
         return _char(arg)
     if op is sre.NOT_LITERAL:
@@ -106,30 +106,32 @@ def _item(op: Any, arg: Any, dotall: bool) -> str:
         body, negated = _CATEGORIES[arg]
         return f"[{'^' if negated else ''}{body}]"
     if op is sre.AT:
-        return _ANCHORS[arg]
+        return _ANCHORS[arg] if anchors else ""
     if op is sre.BRANCH:
-        return "(?:" + "|".join(_sequence(list(b), dotall) for b in arg[1]) + ")"
+        return "(?:" + "|".join(_sequence(list(b), dotall, anchors) for b in arg[1]) + ")"
     if op is sre.SUBPATTERN:
         _group, add_flags, _del_flags, body = arg
         inner_dotall = dotall or bool(add_flags & sre.SRE_FLAG_DOTALL)
-        return f"(?:{_sequence(list(body), inner_dotall)})"
+        return f"(?:{_sequence(list(body), inner_dotall, anchors)})"
     if op in _REPEATS:
-        return _repeat(arg, dotall)
+        return _repeat(arg, dotall, anchors)
     if op is getattr(sre, "ATOMIC_GROUP", None):
-        return f"(?:{_sequence(list(arg), dotall)})"
+        return f"(?:{_sequence(list(arg), dotall, anchors)})"
     if op in (sre.ASSERT, sre.ASSERT_NOT):
         return ""  # a look-around only ever removes matches: dropping it keeps a superset
     raise Unsupported(f"construct {op}")
 
 
-def _sequence(items: list[Any], dotall: bool) -> str:
-    return "".join(_item(op, arg, dotall) for op, arg in items)
+def _sequence(items: list[Any], dotall: bool, anchors: bool) -> str:
+    return "".join(_item(op, arg, dotall, anchors) for op, arg in items)
 
 
-def to_multipattern(pattern: str) -> str:
-    """Rewrite one Python `re` pattern (searched case-insensitively) as an ASCII PCRE superset.
+def to_multipattern(pattern: str, *, anchors: bool = True) -> str:
+    r"""Rewrite one Python `re` pattern (searched case-insensitively) as an ASCII PCRE superset.
 
-    Returns the rewritten expression, to be compiled caseless and multi-line.
+    Returns the rewritten expression, to be compiled caseless and multi-line. `anchors=False`
+    drops `^`, `$`, `\b` and `\B` too, so the result also matches when the message is only a
+    part of the scanned text (a raw log line around it): still a superset.
 
     Raises:
         Unsupported: back-references, conditionals, non-ASCII literals or classes, a pattern
@@ -144,6 +146,6 @@ def to_multipattern(pattern: str) -> str:
         raise Unsupported("can match an empty string")
     dotall = bool(tree.state.flags & sre.SRE_FLAG_DOTALL)
     try:
-        return _sequence(list(tree), dotall)
+        return _sequence(list(tree), dotall, anchors)
     except RecursionError:
         raise Unsupported("nested too deeply") from None

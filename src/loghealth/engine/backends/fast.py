@@ -46,23 +46,42 @@ class FastPrefilter:
     def __init__(self, patterns: Sequence[Sequence[str]]) -> None:
         """Build from each signature's patterns (signature i owns expression ids i)."""
         self._count = len(patterns)
+        self.always: frozenset[int] = frozenset()
+        self._database: hyperscan.Database | None = None
+        expressions, ids = self._expressions(patterns, check_each=False)
+        try:
+            self._compile(expressions, ids)
+        except hyperscan.error:
+            # some pattern Hyperscan rejects: find which, one compilation per pattern (slower)
+            self._compile(*self._expressions(patterns, check_each=True))
+
+    def _expressions(
+        self, patterns: Sequence[Sequence[str]], *, check_each: bool
+    ) -> tuple[list[bytes], list[int]]:
         expressions: list[bytes] = []
         ids: list[int] = []
         always: set[int] = set()
         for index, owned in enumerate(patterns):
-            if any(hyperscan_problem(pattern) is not None for pattern in owned):
+            try:
+                rewritten = [to_multipattern(pattern).encode() for pattern in owned]
+            except Unsupported:
+                rewritten = []
+            if len(rewritten) < len(owned) or (
+                check_each and any(hyperscan_problem(pattern) is not None for pattern in owned)
+            ):
                 always.add(index)
                 continue
-            expressions.extend(to_multipattern(pattern).encode() for pattern in owned)
+            expressions.extend(rewritten)
             ids.extend(index for _ in owned)
         self.always = frozenset(always)
-        self._database: hyperscan.Database | None = None
+        return expressions, ids
+
+    def _compile(self, expressions: list[bytes], ids: list[int]) -> None:
         if expressions:
-            self._database = hyperscan.Database()
-            self._database.compile(
-                expressions=expressions, ids=ids, flags=[_FLAGS] * len(expressions)
-            )
-            self._scratch = hyperscan.Scratch(self._database)
+            database = hyperscan.Database()
+            database.compile(expressions=expressions, ids=ids, flags=[_FLAGS] * len(expressions))
+            self._database = database
+            self._scratch = hyperscan.Scratch(database)
 
     def candidates(self, messages: Sequence[str]) -> list[Sequence[int]]:
         """Candidate signature indices per message, ascending."""

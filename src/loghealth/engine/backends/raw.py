@@ -1,0 +1,156 @@
+"""Engine: raw-text prefilters — where in a block of log lines a signature can possibly match.
+
+Lazy scanning (`runtime.lazy`) parses only the lines near a possible match. These scanners look at
+the raw bytes of many lines at once and report the end offset of every place where some
+signature's pattern might match a message *taken from those bytes*. Sound for any line of
+printable ASCII (and tab) whose record's message is a substring of the line: if `re` finds a
+pattern in such a message, an offset inside that line is reported. Lines outside that guarantee
+are the caller's to parse anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from loghealth.engine.backends.base import EngineKind
+from loghealth.rules.compile import CompiledSignature
+
+__all__ = ["RawScanner", "create_raw_scanner"]
+
+
+class RawScanner(Protocol):
+    """Reports possible match ends in raw bytes (a superset of the messages' real matches)."""
+
+    def ends(self, data: bytes) -> list[int]:
+        """End offsets (exclusive) of possible matches in `data`, in no particular order."""
+        ...
+
+
+class _HyperscanRaw:
+    """Every pattern rewritten without anchors, in one Hyperscan block-mode database."""
+
+    def __init__(self, expressions: list[bytes]) -> None:
+        import hyperscan
+
+        flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
+        self._database = hyperscan.Database()
+        self._database.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            flags=[flags] * len(expressions),
+        )
+        self._scratch = hyperscan.Scratch(self._database)
+
+    def ends(self, data: bytes) -> list[int]:
+        """End offsets of every match of every expression."""
+        found: list[int] = []
+        append = found.append
+
+        def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append(end)
+
+        self._database.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        return found
+
+
+class _Nothing:
+    """No signature at all: nothing can match."""
+
+    def ends(self, data: bytes) -> list[int]:
+        """No offsets."""
+        return []
+
+
+class _LiteralRaw:
+    """Aho-Corasick over the lower-cased bytes (read as Latin-1, so offsets stay byte offsets).
+
+    A literal found names its signatures; each is confirmed on the literal's line with its
+    patterns rewritten without anchors (`dialect.to_multipattern`, searched with `re`), so a
+    literal that is in every line (`http/`) does not make every line a candidate.
+    """
+
+    def __init__(self, compiled: Sequence[CompiledSignature]) -> None:
+        import ahocorasick
+
+        self._confirm = [_relaxed(signature) for signature in compiled]
+        owners: dict[str, list[int]] = {}
+        for index, signature in enumerate(compiled):
+            for literal in signature.literals or ():
+                owners.setdefault(literal, []).append(index)
+        self._automaton = ahocorasick.Automaton()
+        for literal, indices in owners.items():
+            self._automaton.add_word(literal, tuple(indices))
+        self._automaton.make_automaton()
+
+    def ends(self, data: bytes) -> list[int]:
+        """One past a literal occurrence whose line one of its signatures may match."""
+        text = data.decode("latin-1")
+        found: list[int] = []
+        checked: dict[tuple[int, int], bool] = {}
+        for end, indices in self._automaton.iter(data.lower().decode("latin-1")):
+            start = text.rfind("\n", 0, end) + 1
+            for index in indices:
+                key = (start, index)
+                hit = checked.get(key)
+                if hit is None:
+                    confirm = self._confirm[index]
+                    stop = text.find("\n", end)
+                    line = text[start : stop if stop != -1 else len(text)]
+                    hit = confirm is None or confirm.search(line) is not None
+                    checked[key] = hit
+                if hit:
+                    found.append(end + 1)
+                    break
+        return found
+
+
+def _relaxed(signature: CompiledSignature) -> re.Pattern[str] | None:
+    """The signature's patterns without anchors, as one `re` (None: cannot rewrite them)."""
+    from loghealth.engine.backends.dialect import Unsupported, to_multipattern
+
+    try:
+        parts = [to_multipattern(p, anchors=False) for p in signature.signature.spec.patterns]
+        return re.compile("|".join(f"(?:{part})" for part in parts), re.IGNORECASE | re.ASCII)
+    except (Unsupported, re.error):
+        return None
+
+
+def _hyperscan_expressions(compiled: Sequence[CompiledSignature]) -> list[bytes] | None:
+    from loghealth.engine.backends.dialect import Unsupported, to_multipattern
+
+    expressions: list[bytes] = []
+    for signature in compiled:
+        for pattern in signature.signature.spec.patterns:
+            try:
+                expressions.append(to_multipattern(pattern, anchors=False).encode())
+            except Unsupported:
+                return None
+    return expressions
+
+
+def create_raw_scanner(
+    kind: EngineKind, compiled: Sequence[CompiledSignature]
+) -> RawScanner | None:
+    """A raw scanner for the resolved backend `kind` (`fast` or `portable`), or None.
+
+    None means some signature cannot be prefiltered on raw text (a pattern Hyperscan cannot
+    take, or one without a required literal): every line would be a candidate, so lazy scanning
+    cannot save anything and the caller parses everything.
+    """
+    if not compiled:
+        return _Nothing()
+    if kind is EngineKind.FAST:
+        import hyperscan
+
+        expressions = _hyperscan_expressions(compiled)
+        if expressions is None:
+            return None
+        try:
+            return _HyperscanRaw(expressions)
+        except hyperscan.error:
+            return None
+    if any(signature.literals is None for signature in compiled):
+        return None
+    return _LiteralRaw(compiled)

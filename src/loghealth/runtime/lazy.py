@@ -1,0 +1,295 @@
+r"""Runtime: lazy scanning — count records cheaply, fully parse only those near a possible match.
+
+A file is read in blocks of whole lines (`\r` before a line end dropped, as decoding does). Per
+block, at C speed: the parser's quick pattern (`parsing.quick`) finds the lines that do *not*
+surely start a one-line record ("unsure": a continuation, another format, a line with bytes
+outside printable ASCII); the backend's raw scanner (`engine.backends.raw`) finds the lines
+where a signature might match ("candidates"). Every unsure or candidate line is pushed through
+the one `Framer` of the file — with the line before it when the unsure lines might fold into
+that line's record — so these records come out exactly as in a full parse, and the parser sees
+the lines that can change its state (`PythonLoggingParser`'s layout order). Every other line is
+a one-line record whose message cannot match any signature: it is only counted. Counts, hits,
+line numbers — and so findings — equal those of the full path (`scan.frame_lines`); the
+property tests in tests/unit/runtime/test_lazy.py check it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loghealth.engine import Matcher
+from loghealth.engine.backends.raw import RawScanner
+from loghealth.model import LogRecord
+from loghealth.parsing import Framer, ParseContext, Parser, create_parser
+from loghealth.parsing.framing import is_continuation_line
+from loghealth.parsing.quick import quick_pattern
+from loghealth.sources import InputError
+
+__all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "decode_line", "scan_file_lazily"]
+
+BLOCK_BYTES = 4 * 1024 * 1024
+"""Bytes read per block: large enough for C-speed passes, small in memory."""
+_BATCH = 1024
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n"
+_UNSAFE_LINE = re.compile(rb"^[^\n]*?[^\t\n\x20-\x7e]", re.MULTILINE)
+_EVERY_LINE = re.compile(rb"\n")
+_LINE_END_CR = re.compile(rb"\r+\n")
+_OPENS_BLOCK = re.compile(rb"Traceback \(most recent call last\)|goroutine \d+ \[")
+r"""`framing`'s block openers, for a printable ASCII line (where `\d` means the same)."""
+_compiled: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def decode_line(raw: bytes) -> str:
+    r"""Decode one line without its `\n` exactly as `sources.read_lines` does."""
+    data = raw.rstrip(b"\r")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"")
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(slots=True)
+class LazyCounts:
+    """What a lazy scan counted: records, unparsed (raw) records, lines read, lines parsed."""
+
+    records: int = 0
+    unparsed: int = 0
+    lines: int = 0
+    parsed_lines: int = 0
+
+
+def can_scan_lazily(log_format: str, matcher: Matcher) -> bool:
+    """True when `log_format` has a quick pattern and the matcher a raw-text prefilter."""
+    try:
+        parser = create_parser(log_format)
+    except ValueError:
+        return False
+    return quick_pattern(parser) is not None and matcher.raw_scanner() is not None
+
+
+def _unsure_regex(parser: Parser) -> re.Pattern[bytes]:
+    r"""`\n` before each line the parser's quick pattern does not match (now)."""
+    source = quick_pattern(parser)
+    if source is None:
+        return _EVERY_LINE
+    regex = _compiled.get(source)
+    if regex is None:
+        regex = re.compile(rb"\n(?!(?:" + source + rb"))", re.MULTILINE)
+        _compiled[source] = regex
+    return regex
+
+
+class _Block:
+    r"""One buffer: `\n`, then whole lines each ending in `\n`. Offsets are line starts."""
+
+    def __init__(self, data: bytes, parser: Parser, scanner: RawScanner) -> None:
+        self.data = data
+        self.end = len(data)
+        self._parser = parser
+        self._unsafe: list[int] = []
+        if data.translate(None, _PRINTABLE):
+            self._unsafe = [m.start() for m in _UNSAFE_LINE.finditer(data, 1)]
+        starts = {data.rfind(b"\n", 0, end - 1) + 1 for end in scanner.ends(data)}
+        starts.discard(0)
+        self._candidates = sorted(starts)
+        self._unsafe_at = self._candidate_at = 0
+        self._regex = _unsure_regex(parser)
+        self._restart(1)
+
+    def _restart(self, position: int) -> None:
+        self._matches = self._regex.finditer(self.data, position - 1, self.end - 1)
+        self._head = self._pull()
+
+    def _pull(self) -> int:
+        found = next(self._matches, None)
+        return self.end if found is None else found.start() + 1
+
+    def refresh(self, position: int) -> None:
+        """Follow a change of the parser's state (its quick pattern) from `position` on."""
+        regex = _unsure_regex(self._parser)
+        if regex is not self._regex:
+            self._regex = regex
+            self._restart(position)
+
+    def next_unsure(self, position: int) -> int:
+        """The first unsure line start at or after `position` (`end` if none)."""
+        while self._head < position:
+            self._head = self._pull()
+        unsafe = self._unsafe
+        while self._unsafe_at < len(unsafe) and unsafe[self._unsafe_at] < position:
+            self._unsafe_at += 1
+        if self._unsafe_at < len(unsafe):
+            return min(self._head, unsafe[self._unsafe_at])
+        return self._head
+
+    def next_candidate(self, position: int) -> int:
+        """The first candidate line start at or after `position` (`end` if none)."""
+        candidates = self._candidates
+        while self._candidate_at < len(candidates) and candidates[self._candidate_at] < position:
+            self._candidate_at += 1
+        if self._candidate_at < len(candidates):
+            return candidates[self._candidate_at]
+        return self.end
+
+
+class _LazyScan:
+    """The state of one lazy scan: the framer, the line count, the batch of parsed records."""
+
+    def __init__(
+        self,
+        parser: Parser,
+        ctx: ParseContext,
+        scanner: RawScanner,
+        on_records: Callable[[list[LogRecord]], None],
+    ) -> None:
+        fallback = create_parser("generic") if parser.name != "generic" else None
+        self.parser = parser
+        self.scanner = scanner
+        self.framer = Framer(parser, ctx, fallback)
+        self.counts = LazyCounts()
+        self.on_records = on_records
+        self.batch: list[LogRecord] = []
+        self.first_line = 1  # line number of the current block's first line
+
+    def emit(self, record: LogRecord | None) -> None:
+        if record is None:
+            return
+        self.batch.append(record)
+        self.counts.records += 1
+        self.counts.unparsed += record.is_unparsed
+        if len(self.batch) >= _BATCH:
+            self.flush_batch()
+
+    def flush_batch(self) -> None:
+        if self.batch:
+            self.on_records(self.batch)
+            self.batch = []
+
+    def block(self, data: bytes, final: bool) -> bytes:
+        """Scan one buffer; return the last line when it must wait for the next buffer."""
+        if b"\r" in data:  # line ends `\r\n`: drop what decoding drops, keep one line per line
+            data = _LINE_END_CR.sub(b"\n", data)
+        block = _Block(data, self.parser, self.scanner)
+        end = block.end
+        position = 1
+        line = self.first_line
+        carry = b""
+        while position < end:
+            unsure = block.next_unsure(position)
+            special = min(unsure, block.next_candidate(position))
+            if special >= end:
+                stop = end if final else data.rfind(b"\n", 0, end - 1) + 1
+                skipped = data.count(b"\n", position, stop)
+                self.counts.records += skipped
+                line += skipped
+                carry = data[stop:end]
+                break
+            start = special
+            if unsure == special and special > position:
+                opener = data.rfind(b"\n", 0, special - 1) + 1
+                if self._may_fold(data, opener, special):
+                    start = opener
+                else:  # the record open in the framer ended before `opener`
+                    self.emit(self.framer.flush())
+            skipped = data.count(b"\n", position, start)
+            self.counts.records += skipped
+            line += skipped
+            position, pushed = self._span(block, start, line)
+            line += pushed
+        self.counts.lines += line - self.first_line
+        self.first_line = line
+        return carry
+
+    @staticmethod
+    def _may_fold(data: bytes, opener: int, start: int) -> bool:
+        """Whether the unsure lines from `start` might fold into the one-line record at `opener`.
+
+        They cannot when the first is neither blank (the framer skips a blank line and keeps the
+        record open) nor a continuation line, and the record opens no traceback block (which
+        folds any line): then that line starts the next record, whatever the framer holds.
+        """
+        text = decode_line(data[start : data.index(b"\n", start)])
+        if not text.strip() or is_continuation_line(text):
+            return True
+        return _OPENS_BLOCK.search(data, opener, start) is not None
+
+    def _span(self, block: _Block, start: int, line: int) -> tuple[int, int]:
+        """Push lines from `start` while the next one is unsure; return (stop, lines pushed)."""
+        data, framer = block.data, self.framer
+        framer.line_no = line - 1
+        position = start
+        pushed = 0
+        while True:
+            newline = data.index(b"\n", position)
+            self.emit(framer.push(decode_line(data[position:newline])))
+            pushed += 1
+            position = newline + 1
+            if position >= block.end:
+                break
+            block.refresh(position)
+            if block.next_unsure(position) != position:
+                break
+        self.counts.parsed_lines += pushed
+        return position, pushed
+
+    def finish(self) -> LazyCounts:
+        self.emit(self.framer.flush())
+        self.flush_batch()
+        return self.counts
+
+
+def scan_file_lazily(
+    path: Path,
+    log_format: str,
+    ctx: ParseContext,
+    matcher: Matcher,
+    on_records: Callable[[list[LogRecord]], None],
+    *,
+    start: int = 0,
+    end: int | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> LazyCounts:
+    """Scan bytes [start, end) of a plain (not gzip) file lazily; `start`, `end` are line starts.
+
+    `on_records` receives, in source order and in batches, every record that was fully parsed
+    (the only ones that can hit); the others are counted in the result. Lines are numbered from 1
+    at `start`. Call only when `can_scan_lazily(log_format, matcher)`.
+
+    Raises:
+        InputError: the file cannot be read.
+        ValueError: the matcher has no raw-text prefilter.
+    """
+    scanner = matcher.raw_scanner()
+    if scanner is None:
+        raise ValueError("the matcher has no raw-text prefilter")
+    scan = _LazyScan(create_parser(log_format), ctx, scanner, on_records)
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            remaining = None if end is None else end - start
+            pending: list[bytes] = []  # a line longer than a block, in parts
+            carry = b""
+            while True:
+                size = BLOCK_BYTES if remaining is None else min(BLOCK_BYTES, remaining)
+                chunk = handle.read(size) if size > 0 else b""
+                if remaining is not None:
+                    remaining -= len(chunk)
+                if on_bytes is not None and chunk:
+                    on_bytes(len(chunk))
+                if not chunk:
+                    break
+                cut = chunk.rfind(b"\n") + 1
+                if cut == 0:
+                    pending.append(chunk)
+                    continue
+                lines = b"".join([b"\n", carry, *pending, chunk[:cut]])
+                pending = [chunk[cut:]]
+                carry = scan.block(lines, final=False)
+            tail = b"".join(pending)
+            if carry or tail:
+                scan.block(b"".join([b"\n", carry, tail, b"\n" if tail else b""]), final=True)
+    except OSError as error:
+        raise InputError(f"{path}: {error.strerror or error}") from None
+    return scan.finish()
