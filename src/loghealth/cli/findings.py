@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,8 +20,9 @@ from loghealth.model import FindingState
 from loghealth.report.document import finding_document, iso
 from loghealth.rules.loader import load_catalog
 from loghealth.settings import Settings
-from loghealth.store.migrate import create_store_engine, migrate
-from loghealth.store.repository import Store, StoredFinding
+
+if TYPE_CHECKING:
+    from loghealth.store.repository import Store, StoredFinding
 
 __all__ = ["findings_app"]
 
@@ -35,6 +36,9 @@ def _store(config: Path | None, database_url: str | None, data_dir: Path | None)
 def _settings_and_store(
     config: Path | None, database_url: str | None, data_dir: Path | None
 ) -> tuple[Settings, Store]:
+    from loghealth.store.migrate import create_store_engine, migrate  # SQLAlchemy + Alembic
+    from loghealth.store.repository import Store
+
     settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
     if settings.database_url is None and not (settings.data_dir / "loghealth.db").exists():
         fail(f"no store at {settings.data_dir}: run `loghealth serve` first (or pass --data-dir)")

@@ -6,22 +6,20 @@ import asyncio
 import json
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 from pydantic import SecretStr, ValidationError
 
-from loghealth.api.server import api_service, parse_listen
 from loghealth.cli.common import fail, stderr
 from loghealth.clock import SystemClock
 from loghealth.rules.loader import CatalogError
-from loghealth.runtime.pipeline import Pipeline
-from loghealth.runtime.serve import discover_common_locations, run_serve
 from loghealth.settings import FileSourceSettings, Settings, load_settings
-from loghealth.sources.base import Source
-from loghealth.sources.stdin import StdinSource
-from loghealth.store.migrate import create_store_engine, migrate
+
+if TYPE_CHECKING:
+    from loghealth.runtime.pipeline import Pipeline
+    from loghealth.sources.base import Source
 
 __all__ = ["config_app", "db_app", "load_cli_settings", "serve_command"]
 
@@ -77,6 +75,12 @@ def serve_command(
     Files are followed like `tail -F` (rotation-safe); a restart resumes where it stopped.
     Findings open, update, regress and resolve; see them with `loghealth findings`.
     """
+    # The serve stack (FastAPI, uvicorn, SQLAlchemy, sources) is imported here, not at module
+    # level, so that `loghealth scan` does not pay for it at start-up.
+    from loghealth.api.server import api_service, parse_listen
+    from loghealth.runtime.serve import discover_common_locations, run_serve
+    from loghealth.sources.stdin import StdinSource
+
     overrides: dict[str, Any] = {
         "database_url": database_url,
         "data_dir": data_dir,
@@ -146,6 +150,8 @@ def db_upgrade(
     config: ConfigOption = None, database_url: DatabaseOption = None, data_dir: DataDirOption = None
 ) -> None:
     """Create or migrate the store's schema to the latest version (serve does this on start)."""
+    from loghealth.store.migrate import create_store_engine, migrate
+
     settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from loghealth.cli.common import fail
 from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, load_cli_settings
 from loghealth.clock import SystemClock
 from loghealth.report.document import iso
-from loghealth.store.clients import ClientStore
-from loghealth.store.migrate import create_store_engine, migrate
-from loghealth.store.tokens import Role, TokenStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["tokens_app"]
 
@@ -28,6 +27,8 @@ tokens_app = typer.Typer(
 
 
 def _engine(config: Path | None, database_url: str | None, data_dir: Path | None) -> Engine:
+    from loghealth.store.migrate import create_store_engine, migrate
+
     settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,6 +46,8 @@ def create_token(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a token and print its secret once (only its sha256 is stored)."""
+    from loghealth.store.tokens import Role, TokenStore
+
     try:
         wanted = Role(role.strip().lower())
     except ValueError:
@@ -69,6 +72,8 @@ def list_tokens(
     data_dir: DataDirOption = None,
 ) -> None:
     """List tokens (never their secrets), revoked ones included."""
+    from loghealth.store.tokens import TokenStore
+
     engine = _engine(config, database_url, data_dir)
     tokens = TokenStore(engine).list()
     engine.dispose()
@@ -97,6 +102,8 @@ def revoke_token(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke a token (a running server stops accepting it within seconds)."""
+    from loghealth.store.tokens import TokenStore
+
     engine = _engine(config, database_url, data_dir)
     try:
         token = TokenStore(engine).revoke(token_id, SystemClock().now())
@@ -115,6 +122,8 @@ def client_key(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print a fresh ingest key for a client (the old key stops working)."""
+    from loghealth.store.clients import ClientStore
+
     engine = _engine(config, database_url, data_dir)
     key = ClientStore(engine).rotate_key(client_id, SystemClock().now())
     engine.dispose()
