@@ -68,20 +68,17 @@ class Tally:
             examples.append(text[:220])
 
 
+def _time_parts(value: datetime, *, millis: bool = False) -> tuple[int | None, ...]:
+    """(year, month, day, hour, minute, second, millisecond or None) of a time."""
+    return (value.year, value.month, value.day, value.hour, value.minute, value.second,
+            value.microsecond // 1000 if millis else None)  # fmt: skip
+
+
 def _expected_time(system: str, row: dict[str, str]) -> tuple[int | None, ...] | None:
     """(year or None, month, day, hour, minute, second, millisecond or None)."""
     try:
         if system == "Apache":
-            value = datetime.strptime(row["Time"], "%a %b %d %H:%M:%S %Y")  # noqa: DTZ007
-            return (
-                value.year,
-                value.month,
-                value.day,
-                value.hour,
-                value.minute,
-                value.second,
-                None,
-            )
+            return _time_parts(datetime.strptime(row["Time"], "%a %b %d %H:%M:%S %Y"))  # noqa: DTZ007
         if system == "HDFS":
             date, time = row["Date"].zfill(6), row["Time"].zfill(6)
             return (
@@ -95,24 +92,13 @@ def _expected_time(system: str, row: dict[str, str]) -> tuple[int | None, ...] |
                 else row["Date"] + " " + row["Day"]
             )
             value = datetime.strptime(f"2000 {month_day} {row['Time']}", "%Y %b %d %H:%M:%S")  # noqa: DTZ007
-            return (None, value.month, value.day, value.hour, value.minute, value.second, None)
+            return (None, *_time_parts(value)[1:])
         if system == "Spark":
-            value = datetime.strptime(f"{row['Date']} {row['Time']}", "%y/%m/%d %H:%M:%S")  # noqa: DTZ007
-            return (
-                value.year,
-                value.month,
-                value.day,
-                value.hour,
-                value.minute,
-                value.second,
-                None,
-            )
+            stamp = f"{row['Date']} {row['Time']}"
+            return _time_parts(datetime.strptime(stamp, "%y/%m/%d %H:%M:%S"))  # noqa: DTZ007
         stamp = f"{row['Date']} {row['Time']}".replace(",", ".")
         value = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f")  # noqa: DTZ007
-        return (
-            value.year, value.month, value.day, value.hour, value.minute, value.second,
-            value.microsecond // 1000,
-        )  # fmt: skip
+        return _time_parts(value, millis=True)
     except (KeyError, ValueError):
         return None
 
@@ -120,9 +106,7 @@ def _expected_time(system: str, row: dict[str, str]) -> tuple[int | None, ...] |
 def _time_matches(expected: tuple[int | None, ...], actual: datetime | None) -> bool:
     if actual is None:
         return False
-    value = actual.astimezone(UTC)
-    got = (value.year, value.month, value.day, value.hour, value.minute, value.second,
-           value.microsecond // 1000)  # fmt: skip
+    got = _time_parts(actual.astimezone(UTC), millis=True)
     return all(e is None or e == g for e, g in zip(expected, got, strict=True))
 
 

@@ -64,9 +64,15 @@ class Catalog:
     texts: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
+    _index: dict[str, Signature] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: list[Signature] | None = field(default=None, repr=False, compare=False)
+
     def get(self, signature_id: str) -> Signature | None:
-        """Return the signature with this id, or None."""
-        return next((s for s in self.signatures if s.id == signature_id), None)
+        """Return the signature with this id, or None (O(1): called for every hit)."""
+        if self._indexed is not self.signatures:  # `signatures` was (re)assigned: re-index
+            self._index = {s.id: s for s in self.signatures}
+            self._indexed = self.signatures
+        return self._index.get(signature_id)
 
     def text(self, signature_id: str, language: str = DEFAULT_LANGUAGE) -> SignatureText:
         """Name, cause and fix in `language`, falling back to English, then to the id itself."""
