@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from loghealth.clock import Clock
-from loghealth.engine import Engine
+from loghealth.engine import Engine, Redactor
 from loghealth.engine.aggregate import SAMPLE_MAX_CHARS
 from loghealth.engine.live import HitGate, RateLimit
 from loghealth.model import Hit, LogRecord
 from loghealth.parsing import Framer, ParseContext, create_parser, detect_format
+from loghealth.rules.loader import Signature
 from loghealth.runtime.bus import EventBus
 from loghealth.runtime.reload import RuleReloader
 from loghealth.sources.base import Position, Source, SourceLine, SourceStats
@@ -248,7 +249,7 @@ class Pipeline:
             signature = engine.catalog.get(hit.signature_id)
             if signature is not None:
                 for counted in self.gate.admit(hit, signature, self.clock.now()):
-                    self._add_hit(counted, engine)
+                    self._add_hit(counted, signature, engine.redactor)
                     stream.hits += 1
         position, line_no = safe
         if position is not None:
@@ -258,9 +259,7 @@ class Pipeline:
         if not self._batch_started:
             self._batch_started = time.monotonic()
 
-    def _add_hit(self, hit: Hit, engine: Engine) -> None:
-        signature = engine.catalog.get(hit.signature_id)
-        assert signature is not None  # noqa: S101 - hits come from the catalog
+    def _add_hit(self, hit: Hit, signature: Signature, redactor: Redactor) -> None:
         record = hit.record
         key = fingerprint(hit.signature_id, record.source)
         delta = self._batch.deltas.get(key)
@@ -274,7 +273,7 @@ class Pipeline:
                 spec.area,
                 record.source,
             )
-        sample = engine.redactor.redact(record.message.split("\n", 1)[0][:SAMPLE_MAX_CHARS])
+        sample = redactor.redact(record.message.split("\n", 1)[0][:SAMPLE_MAX_CHARS])
         delta.count += 1
         seen = record.timestamp
         if seen is not None:
