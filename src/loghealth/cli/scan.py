@@ -19,6 +19,7 @@ from loghealth.parsing import PARSER_NAMES
 from loghealth.report import render_markdown, render_table, scan_document
 from loghealth.rules.loader import CatalogError, load_catalog
 from loghealth.runtime import ScanOptions, scan_inputs
+from loghealth.runtime.cache import default_cache
 from loghealth.sources import InputError, discover_inputs
 
 __all__ = ["scan_command"]
@@ -123,7 +124,8 @@ def scan_command(
     if engine_kind not in tuple(EngineKind):
         fail(f"--engine {engine_kind!r}: use one of {', '.join(EngineKind)}")
     try:
-        engine = Engine(catalog, Redactor(redact or (), catalog.redact_patterns()), engine_kind)
+        redactor = Redactor(redact or (), catalog.redact_patterns())
+        engine = Engine(catalog, redactor, engine_kind, default_cache())
     except EngineUnavailableError as error:
         fail(str(error))
     try:

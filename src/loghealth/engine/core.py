@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from loghealth.engine.aggregate import Aggregator
-from loghealth.engine.backends import EngineKind
+from loghealth.engine.backends import DatabaseCache, EngineKind
 from loghealth.engine.match import Matcher
 from loghealth.engine.redact import Redactor
 from loghealth.model import Finding, Hit, LogRecord
@@ -24,7 +24,7 @@ class Engine:
 
     `errors` lists catalog entries that did not compile (they are left out, not fatal).
     `engine` picks the matcher's prefilter backend (`auto`, `fast`, `portable`); hits never
-    depend on it.
+    depend on it. `cache` keeps compiled databases between runs (`backends.DatabaseCache`).
 
     Raises:
         loghealth.engine.backends.EngineUnavailableError: `fast` asked for without Hyperscan.
@@ -35,11 +35,12 @@ class Engine:
         catalog: Catalog,
         redactor: Redactor | None = None,
         engine: EngineKind | str = EngineKind.AUTO,
+        cache: DatabaseCache | None = None,
     ) -> None:
         self.catalog = catalog
         self.redactor = redactor or Redactor()
         compiled, self.errors = compile_signatures(catalog.signatures)
-        self.matcher = Matcher(compiled, engine)
+        self.matcher = Matcher(compiled, engine, cache)
         self.aggregator = Aggregator({s.id: s for s in catalog.signatures}, self.redactor)
         self.records_count = 0
         self.unparsed_count = 0

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loghealth.engine.backends import EngineKind, Prefilter, create_prefilter
+from loghealth.engine.backends import DatabaseCache, EngineKind, Prefilter, create_prefilter
 from loghealth.engine.backends.raw import RawScanner, create_raw_scanner
 from loghealth.model import Hit, LogRecord
 from loghealth.rules.compile import CompiledSignature
@@ -69,23 +69,33 @@ class Matcher:
     """Picks the winning signature for each record. Pure: no I/O, no clock.
 
     `engine` chooses the prefilter (`auto`, `fast`, `portable`; see `EngineKind`). Batches
-    (`match_many`) let the fast backend scan many messages in one call.
+    (`match_many`) let the fast backend scan many messages in one call. `cache` keeps the fast
+    backend's compiled databases between runs and processes.
 
     Raises:
         loghealth.engine.backends.EngineUnavailableError: `fast` asked for without Hyperscan.
     """
 
     def __init__(
-        self, compiled: list[CompiledSignature], engine: EngineKind | str = EngineKind.AUTO
+        self,
+        compiled: list[CompiledSignature],
+        engine: EngineKind | str = EngineKind.AUTO,
+        cache: DatabaseCache | None = None,
     ) -> None:
         self._compiled = sorted(compiled, key=lambda c: c.specificity, reverse=True)
-        self._prefilter: Prefilter = create_prefilter(engine, self._compiled)
+        self._cache = cache
+        self._prefilter: Prefilter = create_prefilter(engine, self._compiled, cache)
         self._raw: RawScanner | bool | None = False  # False: not built yet
 
     @property
     def engine(self) -> EngineKind:
         """The prefilter backend in use (`fast` or `portable`)."""
         return self._prefilter.kind
+
+    @property
+    def cache(self) -> DatabaseCache | None:
+        """Where compiled databases are kept between runs (None: compiled every time)."""
+        return self._cache
 
     @property
     def signatures(self) -> list[CompiledSignature]:
@@ -98,7 +108,7 @@ class Matcher:
         None when some signature cannot be prefiltered on raw text (see `create_raw_scanner`).
         """
         if self._raw is False:
-            self._raw = create_raw_scanner(self._prefilter.kind, self._compiled)
+            self._raw = create_raw_scanner(self._prefilter.kind, self._compiled, self._cache)
         return self._raw if not isinstance(self._raw, bool) else None
 
     def _first(self, record: LogRecord, candidates: Sequence[int]) -> Hit | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from loghealth.engine import Engine, Matcher
-from loghealth.engine.backends import EngineKind
+from loghealth.engine.backends import DatabaseCache, EngineKind
 from loghealth.model import Hit, LogRecord
 from loghealth.parsing import ParseContext, create_parser
 from loghealth.rules.loader import Catalog
@@ -243,9 +243,9 @@ def _counting(lines: Iterator[str], result: TaskResult) -> Iterator[str]:
         yield line
 
 
-def _init_worker(catalog: Catalog, engine: EngineKind) -> None:
+def _init_worker(catalog: Catalog, engine: EngineKind, cache: DatabaseCache | None) -> None:
     global _worker_matcher
-    _worker_matcher = Engine(catalog, engine=engine).matcher
+    _worker_matcher = Engine(catalog, engine=engine, cache=cache).matcher
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -269,6 +269,9 @@ def scan_parallel(
 ) -> list[SourceReport]:
     """Scan `inputs` with `jobs` worker processes into `engine`; return reports in input order.
 
+    When `engine` has a database cache, workers load the compiled databases the main process
+    saved there instead of compiling them again (about 0.4 s each).
+
     Raises:
         InputError: an input cannot be read.
     """
@@ -276,11 +279,14 @@ def scan_parallel(
     if sum(source.size_bytes for source in inputs) < min_bytes or len(tasks) < 2:
         local = (partial(run_task, task, options, engine.matcher) for task in tasks)
         return _absorb_all(tasks, reports, engine, on_bytes, local)
+    cache = engine.matcher.cache
+    if cache is not None and options.lazy:
+        engine.matcher.raw_scanner()  # compiled (and cached) once here, loaded by every worker
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=_context(),
         initializer=_init_worker,
-        initargs=(engine.catalog, engine.matcher.engine),
+        initargs=(engine.catalog, engine.matcher.engine, cache),
     ) as pool:
         window: deque[Callable[[], TaskResult]] = deque()
 

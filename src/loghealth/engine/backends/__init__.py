@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loghealth.engine.backends.base import EngineKind, Prefilter
+from loghealth.engine.backends.base import DatabaseCache, EngineKind, Prefilter
 from loghealth.engine.backends.portable import PortablePrefilter
 from loghealth.rules.compile import CompiledSignature
 
 __all__ = [
+    "DatabaseCache",
     "EngineKind",
     "EngineUnavailableError",
     "Prefilter",
@@ -33,10 +34,15 @@ def fast_available() -> bool:
     return True
 
 
-def create_prefilter(kind: EngineKind | str, compiled: Sequence[CompiledSignature]) -> Prefilter:
+def create_prefilter(
+    kind: EngineKind | str,
+    compiled: Sequence[CompiledSignature],
+    cache: DatabaseCache | None = None,
+) -> Prefilter:
     """Build the prefilter `kind` over `compiled` (indices follow its order).
 
-    `auto` gives `fast` when Hyperscan imports, else `portable`.
+    `auto` gives `fast` when Hyperscan imports, else `portable`. `cache` keeps the fast
+    backend's compiled database between runs (see `hsdb`).
 
     Raises:
         EngineUnavailableError: `fast` was asked for and Hyperscan is not installed.
@@ -53,5 +59,5 @@ def create_prefilter(kind: EngineKind | str, compiled: Sequence[CompiledSignatur
             )
         from loghealth.engine.backends.fast import FastPrefilter
 
-        return FastPrefilter([c.signature.spec.patterns for c in compiled])
+        return FastPrefilter([c.signature.spec.patterns for c in compiled], cache)
     return PortablePrefilter([c.literals for c in compiled])

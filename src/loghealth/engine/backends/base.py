@@ -11,7 +11,7 @@ import enum
 from collections.abc import Sequence
 from typing import Protocol
 
-__all__ = ["EngineKind", "Prefilter"]
+__all__ = ["DatabaseCache", "EngineKind", "Prefilter"]
 
 
 class EngineKind(enum.StrEnum):
@@ -32,4 +32,16 @@ class Prefilter(Protocol):
 
     def candidates(self, messages: Sequence[str]) -> list[Sequence[int]]:
         """Return, for each message, the ascending indices of its candidate signatures."""
+        ...
+
+
+class DatabaseCache(Protocol):
+    """Bytes by key: where serialized databases are kept between runs and processes."""
+
+    def load(self, key: str) -> bytes | None:
+        """The bytes saved under `key`, or None (missing or unreadable)."""
+        ...
+
+    def save(self, key: str, data: bytes) -> None:
+        """Keep `data` under `key`; must not raise (a cache that cannot write is only slow)."""
         ...

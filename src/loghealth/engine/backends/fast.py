@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import hyperscan
 
-from loghealth.engine.backends.base import EngineKind
+from loghealth.engine.backends.base import DatabaseCache, EngineKind
 from loghealth.engine.backends.dialect import Unsupported, to_multipattern
+from loghealth.engine.backends.hsdb import compile_database
 
 __all__ = ["FastPrefilter", "hyperscan_problem"]
 
@@ -43,9 +44,15 @@ class FastPrefilter:
 
     kind = EngineKind.FAST
 
-    def __init__(self, patterns: Sequence[Sequence[str]]) -> None:
-        """Build from each signature's patterns (signature i owns expression ids i)."""
+    def __init__(
+        self, patterns: Sequence[Sequence[str]], cache: DatabaseCache | None = None
+    ) -> None:
+        """Build from each signature's patterns (signature i owns expression ids i).
+
+        `cache` keeps the compiled database for the next run or worker process.
+        """
         self._count = len(patterns)
+        self._cache = cache
         self.always: frozenset[int] = frozenset()
         self._database: hyperscan.Database | None = None
         expressions, ids = self._expressions(patterns, check_each=False)
@@ -78,8 +85,8 @@ class FastPrefilter:
 
     def _compile(self, expressions: list[bytes], ids: list[int]) -> None:
         if expressions:
-            database = hyperscan.Database()
-            database.compile(expressions=expressions, ids=ids, flags=[_FLAGS] * len(expressions))
+            flags = [_FLAGS] * len(expressions)
+            database = compile_database(expressions, ids, flags, self._cache)
             self._database = database
             self._scratch = hyperscan.Scratch(database)
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from loghealth.engine.backends.base import EngineKind
+from loghealth.engine.backends.base import DatabaseCache, EngineKind
 from loghealth.rules.compile import CompiledSignature
 
 __all__ = ["RawScanner", "create_raw_scanner"]
@@ -31,16 +31,14 @@ class RawScanner(Protocol):
 class _HyperscanRaw:
     """Every pattern rewritten without anchors, in one Hyperscan block-mode database."""
 
-    def __init__(self, expressions: list[bytes]) -> None:
+    def __init__(self, expressions: list[bytes], cache: DatabaseCache | None) -> None:
         import hyperscan
 
+        from loghealth.engine.backends.hsdb import compile_database
+
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
-        self._database = hyperscan.Database()
-        self._database.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            flags=[flags] * len(expressions),
-        )
+        ids = list(range(len(expressions)))
+        self._database = compile_database(expressions, ids, [flags] * len(expressions), cache)
         self._scratch = hyperscan.Scratch(self._database)
 
     def ends(self, data: bytes) -> list[int]:
@@ -131,7 +129,9 @@ def _hyperscan_expressions(compiled: Sequence[CompiledSignature]) -> list[bytes]
 
 
 def create_raw_scanner(
-    kind: EngineKind, compiled: Sequence[CompiledSignature]
+    kind: EngineKind,
+    compiled: Sequence[CompiledSignature],
+    cache: DatabaseCache | None = None,
 ) -> RawScanner | None:
     """A raw scanner for the resolved backend `kind` (`fast` or `portable`), or None.
 
@@ -148,7 +148,7 @@ def create_raw_scanner(
         if expressions is None:
             return None
         try:
-            return _HyperscanRaw(expressions)
+            return _HyperscanRaw(expressions, cache)
         except hyperscan.error:
             return None
     if any(signature.literals is None for signature in compiled):
