@@ -9,8 +9,8 @@ and a cache that fails to load or save only costs the compilation.
 from __future__ import annotations
 
 import hashlib
-from importlib.metadata import version
 from collections.abc import Sequence
+from importlib.metadata import version
 
 import hyperscan
 
