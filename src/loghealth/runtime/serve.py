@@ -24,6 +24,7 @@ from loghealth.rules.loader import (
     load_catalog,
 )
 from loghealth.rules.schema import SignatureSpec, Tier
+from loghealth.runtime.cache import default_cache
 from loghealth.runtime.pipeline import Pipeline, PipelineOptions
 from loghealth.runtime.reload import RuleReloader
 from loghealth.settings import (
@@ -157,7 +158,8 @@ def build_engine(
         loghealth.rules.loader.CatalogError: a named pack does not exist or is broken.
     """
     catalog = apply_stored_rules(load_catalog(settings.packs, settings.rules), rules)
-    return Engine(catalog, Redactor(settings.redact, catalog.redact_patterns()), engine)
+    redactor = Redactor(settings.redact, catalog.redact_patterns())
+    return Engine(catalog, redactor, engine, default_cache())
 
 
 def build_source_engines(
@@ -175,7 +177,7 @@ def build_source_engines(
     for scope in scopes:
         catalog = apply_stored_rules(base, rules, (GLOBAL_SCOPE, scope))
         redactor = Redactor(settings.redact, catalog.redact_patterns())
-        engines[scope] = Engine(catalog, redactor, engine)
+        engines[scope] = Engine(catalog, redactor, engine, default_cache())
     return engines
 
 
