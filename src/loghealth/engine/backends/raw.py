@@ -87,7 +87,10 @@ class _LiteralRaw:
         text = data.decode("latin-1")
         found: list[int] = []
         checked: dict[tuple[int, int], bool] = {}
+        line_end = -1  # end of the last line found: its other literals need no check
         for end, indices in self._automaton.iter(data.lower().decode("latin-1")):
+            if end < line_end:
+                continue
             start = text.rfind("\n", 0, end) + 1
             for index in indices:
                 key = (start, index)
@@ -100,6 +103,8 @@ class _LiteralRaw:
                     checked[key] = hit
                 if hit:
                     found.append(end + 1)
+                    stop = text.find("\n", end)
+                    line_end = stop if stop != -1 else len(text)
                     break
         return found
 
