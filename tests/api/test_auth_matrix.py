@@ -23,6 +23,7 @@ from tests.api.conftest import make_settings, seed_credentials
 PUBLIC, VIEWER, ADMIN, SUPERADMIN, CLIENT = "public", "viewer", "admin", "superadmin", "client"
 ENTRY = {"entries": [{"level": "INFO", "message": "hello"}]}
 RULE = {"id": "m-rule", "patterns": ["x"], "severity": "error", "category": "bug", "area": "http"}
+TRIGGER = {"name": "m", "notifier": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}}
 
 # (method, route path as declared, concrete path, needed, body)
 ROUTES: list[tuple[str, str, str, str, Any]] = [
@@ -71,6 +72,19 @@ ROUTES: list[tuple[str, str, str, str, Any]] = [
     ("POST", "/api/v1/rules/{rule_id}/disable", "/api/v1/rules/wobble/disable", ADMIN, None),
     ("POST", "/api/v1/rules/{rule_id}/enable", "/api/v1/rules/wobble/enable", ADMIN, None),
     ("POST", "/api/v1/scan", "/api/v1/scan", VIEWER, "2024-05-01 10:00:00,000 ERROR a: BOOM 1"),
+    ("GET", "/api/v1/triggers", "/api/v1/triggers", VIEWER, None),
+    ("POST", "/api/v1/triggers", "/api/v1/triggers", ADMIN, TRIGGER),
+    ("GET", "/api/v1/triggers/{trigger_id}", "/api/v1/triggers/9999", VIEWER, None),
+    ("PATCH", "/api/v1/triggers/{trigger_id}", "/api/v1/triggers/9999", ADMIN, {"name": "n"}),
+    ("DELETE", "/api/v1/triggers/{trigger_id}", "/api/v1/triggers/9999", ADMIN, None),
+    ("POST", "/api/v1/triggers/{trigger_id}/test", "/api/v1/triggers/9999/test", ADMIN, None),
+    ("GET", "/api/v1/triggers/{trigger_id}/deliveries", "/api/v1/triggers/9999/deliveries",
+     VIEWER, None),
+    ("GET", "/api/v1/deliveries", "/api/v1/deliveries?status=failed", VIEWER, None),
+    ("GET", "/api/v1/actions", "/api/v1/actions", ADMIN, None),
+    ("GET", "/api/v1/actions/runs", "/api/v1/actions/runs?status=failed", VIEWER, None),
+    ("GET", "/api/v1/actions/runs/{run_id}", "/api/v1/actions/runs/1", VIEWER, None),
+    ("POST", "/api/v1/actions/{name}/run", "/api/v1/actions/nope/run?finding_id=1", ADMIN, None),
 ]  # fmt: skip
 
 # credential -> the routes' `needed` values it satisfies

@@ -93,3 +93,30 @@ def test_live_api_beside_the_pipeline(database_url: str, tmp_path: Path) -> None
             await asyncio.wait_for(task, 20)
 
     asyncio.run(main())
+
+
+def test_an_open_event_stream_does_not_hold_up_shutdown(tmp_path: Path) -> None:
+    settings: Settings = make_settings(f"sqlite:///{tmp_path / 'loghealth.db'}", tmp_path)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        ready: list[Pipeline] = []
+        bound: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
+        service = api_service(settings, SystemClock(), lambda h, p: bound.set_result((h, p)))
+        task = asyncio.create_task(
+            run_serve(settings, SystemClock(), stop, on_ready=ready.append, services=[service])
+        )
+        host, port = await asyncio.wait_for(bound, 10)
+        secret = TokenStore(ready[0].store.engine).create("t", Role.VIEWER, SystemClock().now())[1]
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with (
+            httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=10) as http,
+            http.stream("GET", "/api/v1/events", headers=headers) as stream,
+        ):
+            lines = stream.aiter_lines()
+            assert await anext(lines) == ": connected"
+            stop.set()  # Ctrl-C while a client still listens (no limit, no timeout)
+            await asyncio.wait_for(task, 10)  # before the fix: waited for the client to leave
+            assert [line async for line in lines] == [""]  # ended: no keepalive, no event
+
+    asyncio.run(main())

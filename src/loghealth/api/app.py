@@ -18,8 +18,10 @@ from loghealth import __version__
 from loghealth.api.deps import ApiContext, SourceControl
 from loghealth.api.limits import BodyLimitMiddleware
 from loghealth.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from loghealth.api.routes import actions as action_routes
 from loghealth.api.routes import catalog, clients, events, findings, rules, scan, service, tokens
 from loghealth.api.routes import sources as source_routes
+from loghealth.api.routes import triggers as trigger_routes
 from loghealth.api.schemas import Problem
 from loghealth.clock import Clock, SystemClock
 from loghealth.runtime.pipeline import Pipeline
@@ -101,5 +103,10 @@ def create_app(
     app.include_router(service.router)
     for module in (findings, source_routes, clients, events, tokens, catalog, rules, scan):
         app.include_router(module.router, prefix=API_PREFIX, responses=_ERRORS)
+    app.include_router(action_routes.router, prefix=API_PREFIX, responses=_ERRORS)
+    app.include_router(trigger_routes.router, prefix=API_PREFIX, responses=_ERRORS)
+    from loghealth.web import install_dashboard  # here: loghealth.web imports the API's modules
+
+    install_dashboard(app)  # the dashboard at / (pages, live feed, static files)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

@@ -88,7 +88,11 @@ class Principal:
 
 @dataclass(slots=True)
 class ApiContext:
-    """Everything routes share. `pipeline` is None when the API runs without `serve`."""
+    """Everything routes share. `pipeline` is None when the API runs without `serve`.
+
+    `stopping` is set when the server shuts down: live streams (SSE) end, so an open stream
+    never holds the server up.
+    """
 
     settings: Settings
     clock: Clock
@@ -97,6 +101,7 @@ class ApiContext:
     sources: SourceControl | None = None
     catalog_factory: Callable[[], Catalog] | None = None
     bus: EventBus = field(default_factory=EventBus)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     findings: FindingReader = field(init=False)
     clients: ClientStore = field(init=False)
     tokens: TokenStore = field(init=False)

@@ -67,6 +67,7 @@ async def serve_app(
         bound = server.servers[0].sockets[0].getsockname()
         on_started(bound[0], bound[1])
     await stop.wait()
+    app.state.context.stopping.set()  # live streams (SSE) end, so open ones do not hold us up
     server.should_exit = True
     await task
 

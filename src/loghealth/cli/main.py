@@ -11,6 +11,7 @@ from loghealth.cli.parse import parse_command
 from loghealth.cli.scan import scan_command
 from loghealth.cli.serve import config_app, db_app, serve_command
 from loghealth.cli.tokens import tokens_app
+from loghealth.cli.users import users_app
 
 __all__ = ["app", "main"]
 
@@ -30,6 +31,7 @@ app.add_typer(findings_app, name="findings")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(users_app, name="users")
 
 
 def _version(value: bool) -> None:

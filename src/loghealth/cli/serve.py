@@ -78,6 +78,8 @@ def serve_command(
     # The serve stack (FastAPI, uvicorn, SQLAlchemy, sources) is imported here, not at module
     # level, so that `loghealth scan` does not pay for it at start-up.
     from loghealth.api.server import api_service, parse_listen
+    from loghealth.runtime.heal import heal_service, remediation_problems
+    from loghealth.runtime.notify import notify_service
     from loghealth.runtime.serve import discover_common_locations, run_serve
     from loghealth.sources.stdin import StdinSource
 
@@ -110,11 +112,17 @@ def serve_command(
         )
         for problem in pipeline.engine.catalog.errors + pipeline.engine.errors:
             stderr.print(f"[red]rule error:[/] {problem}", highlight=False)
+        for problem in remediation_problems(pipeline.engine.catalog, settings.remediation):
+            stderr.print(f"[red]remediation:[/] {problem}", highlight=False)
 
     def api_started(host: str, port: int) -> None:
         stderr.print(
             f"loghealth serve: API on http://{host}:{port}/api/v1 (docs: /api/docs)",
             highlight=False,
+        )
+        shown = f"[{host}]" if ":" in host else host
+        stderr.print(
+            f"loghealth serve: dashboard on http://{shown}:{port}/", highlight=False, soft_wrap=True
         )
 
     services = []
@@ -124,6 +132,8 @@ def serve_command(
         except ValueError as error:
             fail(str(error))
         services.append(api_service(settings, SystemClock(), api_started))
+    services.append(heal_service(settings, SystemClock()))  # auto-heal actions (audited)
+    services.append(notify_service(settings, SystemClock()))  # triggers -> notifiers
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -176,6 +186,15 @@ def _masked(value: Any) -> Any:
     return value
 
 
+def _described_actions(settings: Settings) -> dict[str, Any]:
+    """Remediation actions as `GET /actions` shows them (secrets and URL passwords masked)."""
+    from loghealth.remediation import build_actions
+    from loghealth.runtime.heal import egress_allow
+
+    actions = build_actions(settings.remediation, egress_allow(settings))
+    return {name: action.describe() for name, action in actions.items()}
+
+
 @config_app.command("show")
 def config_show(config: ConfigOption = None) -> None:
     """Print the effective settings (file + environment + defaults) with secrets masked."""
@@ -186,4 +205,8 @@ def config_show(config: ConfigOption = None) -> None:
     data["rate_limit"] = settings.rate_limit.model_dump()
     data["api"] = settings.api.model_dump()
     data["clients"] = settings.clients.model_dump()
+    data["remediation"] = _masked(settings.remediation.model_dump())
+    data["remediation"]["actions"] = _described_actions(settings)
+    data["egress"] = settings.egress.model_dump()
+    data["notifications"] = settings.notifications.model_dump()
     typer.echo(json.dumps(data, indent=2, default=str))

@@ -108,6 +108,12 @@ class SignatureSpec(_Strict):
     cooldown_secs: int = Field(0, ge=0, description="after a counted hit, drop hits for this long")
     docs_url: str | None = None
     docs_anchor: str | None = None
+    auto_heal: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
+        max_length=64,
+        description="name of a remediation action (settings `remediation.actions`) to run",
+    )
     enabled: bool = True
     examples: Examples | None = None
     text: SignatureText | None = None

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from loghealth.store.repository import FindingEvent
 
-__all__ = ["EventBus"]
+__all__ = ["EventBus", "next_event"]
 
 
 class EventBus:
@@ -40,3 +40,20 @@ class EventBus:
                     queue.get_nowait()
                     self.dropped += 1
                 queue.put_nowait(event)
+
+
+async def next_event(
+    queue: asyncio.Queue[FindingEvent], stop: asyncio.Event, timeout_secs: float | None = None
+) -> FindingEvent | None:
+    """The next event from a subscriber queue; None after `timeout_secs` or once `stop` is set.
+
+    For loops that must end promptly on shutdown (SSE streams, notifiers, remediation).
+    """
+    getter = asyncio.ensure_future(queue.get())
+    stopper = asyncio.ensure_future(stop.wait())
+    done, pending = await asyncio.wait(
+        {getter, stopper}, timeout=timeout_secs, return_when=asyncio.FIRST_COMPLETED
+    )
+    for task in pending:
+        task.cancel()
+    return getter.result() if getter in done else None

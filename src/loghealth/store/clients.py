@@ -220,15 +220,18 @@ class ClientStore:
         level: ClientLevel | None = None,
         since: datetime | None = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> list[StoredEntry]:
-        """A client's entries, newest first (by time, then insertion)."""
+        """A client's entries, newest first (by time, then insertion), skipping `offset`."""
         query = select(ClientLogEntryRow).where(ClientLogEntryRow.client_id == client_id)
         if level is not None:
             query = query.where(ClientLogEntryRow.level == str(level))
         if since is not None:
             query = query.where(ClientLogEntryRow.at >= since)
-        query = query.order_by(ClientLogEntryRow.at.desc(), ClientLogEntryRow.id.desc()).limit(
-            limit
+        query = (
+            query.order_by(ClientLogEntryRow.at.desc(), ClientLogEntryRow.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         with Session(self.engine) as session:
             return [_entry(r) for r in session.scalars(query)]

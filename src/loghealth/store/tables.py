@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -22,9 +33,14 @@ __all__ = [
     "FindingEventRow",
     "FindingRow",
     "HitRow",
+    "RemediationRunRow",
     "RuleRow",
     "SourceRow",
+    "TriggerAlertStateRow",
+    "TriggerDeliveryRow",
     "TriggerRow",
+    "UiSessionRow",
+    "UserRow",
 ]
 
 
@@ -209,7 +225,12 @@ class ClientLogEntryRow(Base):
 
 
 class TriggerRow(Base):
-    """A notification trigger: filters and a notifier (used by the alerts stage)."""
+    """A notification trigger: filters, events, re-alert policy, a notifier and its health.
+
+    `filters` and `notifier` are JSON (`alerts.routing.TriggerFilters`, `alerts.config`; the
+    notifier keeps its secrets). `consecutive_failures` counts failed deliveries in a row;
+    `is_failing` is set when it reaches `notifications.failing_after`.
+    """
 
     __tablename__ = "triggers"
 
@@ -220,6 +241,15 @@ class TriggerRow(Base):
     notifier: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_interval_secs: Mapped[float] = mapped_column(Float, default=300.0)
+    max_interval_secs: Mapped[float] = mapped_column(Float, default=86_400.0)
+    group_window_secs: Mapped[float] = mapped_column(Float, default=5.0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    is_failing: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_failure_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
 
 
 class ApiTokenRow(Base):
@@ -235,3 +265,115 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class RemediationRunRow(Base):
+    """A remediation decision: an action run (or dry run, or skipped, and why), for the audit.
+
+    `exit_code` is the process exit code (`command`) or the HTTP status (`http`,
+    `container_restart`); `output` is redacted and capped. `finished_at` is None while running.
+    """
+
+    __tablename__ = "remediation_runs"
+    __table_args__ = (
+        Index("ix_remediation_runs_action_started", "action", "started_at"),
+        Index("ix_remediation_runs_finding", "finding_id"),
+        Index("ix_remediation_runs_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(64))
+    action_type: Mapped[str | None] = mapped_column(String(32))
+    finding_id: Mapped[int | None] = mapped_column(Integer)
+    signature_id: Mapped[str | None] = mapped_column(String(128))
+    source_id: Mapped[str | None] = mapped_column(String(512))
+    event: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    output: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A dashboard user: unique name, argon2id password hash (PHC string), role, use times.
+
+    A disabled user (`disabled_at` set) cannot log in and its sessions stop working.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class UiSessionRow(Base):
+    """A dashboard session of a user or of an API token; only the cookie secret's sha256 is kept.
+
+    `csrf_token` is the synchronizer token its forms must send back; `expires_at` is absolute.
+    """
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TriggerDeliveryRow(Base):
+    """One notification sent (or tried) for a trigger: status, attempts, last error, times.
+
+    `status` is `pending`, `delivered` or `failed` (`store.triggers.DeliveryStatus`);
+    `finding_ids` lists the findings in the message; `is_test` marks `POST /triggers/{id}/test`.
+    """
+
+    __tablename__ = "trigger_deliveries"
+    __table_args__ = (Index("ix_trigger_deliveries_trigger_id_id", "trigger_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trigger_id: Mapped[int] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(16))
+    finding_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class TriggerAlertStateRow(Base):
+    """What a trigger remembers about a finding for its re-alert policy (`alerts.policy`)."""
+
+    __tablename__ = "trigger_alert_states"
+
+    trigger_id: Mapped[int] = mapped_column(
+        ForeignKey("triggers.id", ondelete="CASCADE"), primary_key=True
+    )
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True
+    )
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed_count: Mapped[int] = mapped_column(Integer, default=0)
+    has_announced: Mapped[bool] = mapped_column(default=False)
+    last_sent_at: Mapped[datetime | None]
+    last_fired_at: Mapped[datetime | None]

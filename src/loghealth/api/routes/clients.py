@@ -57,7 +57,7 @@ from loghealth.store.clients import ClientInfo, ClientLevel, EntryData, Heartbea
 from loghealth.store.queries import FindingFilter
 from loghealth.store.tokens import Role
 
-__all__ = ["router"]
+__all__ = ["SOURCE_PREFIX", "fleet_overview", "router"]
 
 router = APIRouter(tags=["clients"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -183,6 +183,15 @@ async def heartbeat(
 @router.get("/clients", response_model=OverviewOut, summary="Fleet overview")
 async def overview(context: ContextDep, _: Superadmin) -> OverviewOut:
     """Every client with status, window counts, latest entry and error; fleet totals."""
+    return await fleet_overview(context)
+
+
+async def fleet_overview(context: ApiContext) -> OverviewOut:
+    """The fleet overview (shared by the API and the dashboard's Clients page).
+
+    Clients in the store's overview order (group, description, hostname, id); counts cover the
+    settings' status window (`clients.status_window_secs`) up to the context's clock.
+    """
     settings = context.settings.clients
     now = context.clock.now()
     since = now - timedelta(seconds=settings.status_window_secs)

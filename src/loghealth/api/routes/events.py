@@ -3,13 +3,13 @@
 Each event: `event: <kind>` (opened, updated, regressed, resolved, state_changed), `id: <n>`
 and `data: {"kind", "actor", "finding": {…}}` (one JSON line). A comment line every
 `KEEPALIVE_SECS` keeps proxies from closing an idle stream. `limit` ends the stream after that
-many events and `timeout_secs` after that long (for scripts and tests).
+many events and `timeout_secs` after that long (for scripts and tests); every stream ends when
+the server shuts down.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 
 from loghealth.api.deps import ApiContext, ContextDep, Principal, require
 from loghealth.api.routes.findings import finding_out
+from loghealth.runtime.bus import next_event
 from loghealth.store.tokens import Role
 
 __all__ = ["KEEPALIVE_SECS", "router"]
@@ -42,10 +43,9 @@ async def _stream(
                 wait = min(wait, deadline - loop.time())
                 if wait <= 0:
                     break
-            event = None
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    event = await queue.get()
+            event = await next_event(queue, context.stopping, wait)
+            if context.stopping.is_set():
+                break
             if event is None:
                 yield ": keepalive\n\n"
                 continue

@@ -41,7 +41,15 @@ from loghealth.runtime.serve import apply_stored_rules, build_engine, build_sour
 from loghealth.store.rules import GLOBAL_SCOPE, RuleExistsError, RuleStore, StoredRule
 from loghealth.store.tokens import Role
 
-__all__ = ["router"]
+__all__ = [
+    "base_catalog",
+    "reload_rules",
+    "router",
+    "rule_body",
+    "run_rule_test",
+    "switch_rule",
+    "validate_rule",
+]
 
 router = APIRouter(tags=["rules"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -103,6 +111,22 @@ def _validated(
     return spec
 
 
+def _check_action(context: ApiContext, spec: SignatureSpec) -> SignatureSpec:
+    """Refuse an `auto_heal` that names no action of `remediation.actions` (actions are config).
+
+    Raises:
+        RequestValidationError: a 422 problem at `body.auto_heal`.
+    """
+    actions = context.settings.remediation.actions
+    if spec.auto_heal is not None and spec.auto_heal not in actions:
+        known = ", ".join(sorted(actions)) or "none are configured"
+        raise RequestValidationError(
+            [{"loc": ("body", "auto_heal"), "type": "unknown_action",
+              "msg": f"no remediation action {spec.auto_heal!r} ({known})"}]
+        )  # fmt: skip
+    return spec
+
+
 def _rule_out(rule: StoredRule, base: Catalog) -> RuleOut:
     shipped = base.get(rule.id)
     return RuleOut(
@@ -157,7 +181,7 @@ async def list_rules(
 async def create_rule(context: ContextDep, _: Admin, body: RuleIn, request: Request) -> RuleOut:
     """Store a rule (validated and compiled first) and reload the engine."""
     fields = body.model_dump(exclude_unset=True, exclude={"id", "scope", "enabled"})
-    spec = _validated(body.id, fields, body.enabled)
+    spec = _check_action(context, _validated(body.id, fields, body.enabled))
     now = context.clock.now()
     rule = StoredRule(body.id, _spec_json(spec), body.scope, body.enabled, now, now)
     try:
@@ -347,7 +371,8 @@ async def patch_rule(
     changes["enabled"] = enabled
     if sent:  # rule fields: merge into the stored ones and validate the result
         merged = {**rule.body, **sent}
-        changes["body"] = _spec_json(_validated(rule_id, merged, enabled))
+        spec = _check_action(context, _validated(rule_id, merged, enabled))
+        changes["body"] = _spec_json(spec)
     updated = await asyncio.to_thread(_rules(context).update, rule_id, changes, context.clock.now())
     await _reload(context, request)
     return await _out(context, updated)
@@ -418,3 +443,60 @@ async def enable_rule(
 ) -> RuleOut:
     """Enable a stored rule or a disabled signature (DELETE removes the switch row)."""
     return await _switch(context, request, rule_id, True, scope)
+
+
+# ---- shared with the dashboard's Rules pages (loghealth.web.pages.rules) -----------------------
+def base_catalog(context: ApiContext) -> Catalog:
+    """Packs and rule files of the settings, without stored rules (blocking: reads YAML).
+
+    Raises:
+        HTTPException: 503 when the catalog cannot be loaded.
+    """
+    return _base_catalog(context)
+
+
+def validate_rule(
+    context: ApiContext, rule_id: str, fields: dict[str, Any], enabled: bool
+) -> SignatureSpec:
+    """A rule's fields validated as `POST /rules` does: schema, pattern compile and lint, action.
+
+    Raises:
+        RequestValidationError: the problems, each with its `loc` under `("body", field, …)`.
+    """
+    return _check_action(context, _validated(rule_id, fields, enabled))
+
+
+def rule_body(spec: SignatureSpec) -> dict[str, Any]:
+    """A validated rule's fields as stored (no `id`/`enabled`, defaults left out)."""
+    return _spec_json(spec)
+
+
+def run_rule_test(
+    context: ApiContext, body: RuleTestIn, draft: SignatureSpec | None
+) -> RuleTestOut:
+    """`POST /rules/test` without HTTP (blocking: builds an engine); `draft` is tested as stored.
+
+    Raises:
+        HTTPException: 400 for an unknown `format`, 503 when the catalog cannot be loaded.
+    """
+    return _test(context, body, draft)
+
+
+async def reload_rules(context: ApiContext, request: Request) -> None:
+    """Under `serve`, rebuild the engine with the stored rules and swap it in.
+
+    Raises:
+        HTTPException: 503 when the engine cannot be rebuilt (the change is stored).
+    """
+    await _reload(context, request)
+
+
+async def switch_rule(
+    context: ApiContext, request: Request, rule_id: str, enabled: bool
+) -> RuleOut:
+    """Enable or disable a stored rule or shipped signature, as `POST /rules/{id}/…able` does.
+
+    Raises:
+        HTTPException: 404 for an unknown id, 409 when there is nothing to enable.
+    """
+    return await _switch(context, request, rule_id, enabled, None)

@@ -9,14 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from loghealth.api.deps import ContextDep, Principal, Responses, require
+from loghealth.api.deps import ApiContext, ContextDep, Principal, Responses, require
 from loghealth.api.schemas import ScoreOut, SourceAddedOut, SourceAddIn, SourceOut
 from loghealth.engine import health_score
 from loghealth.model import Finding, FindingState
 from loghealth.store.queries import FindingFilter
 from loghealth.store.tokens import Role
 
-__all__ = ["router"]
+__all__ = ["router", "source_list"]
 
 router = APIRouter(tags=["sources"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -29,6 +29,15 @@ _NO_CONTROL: Responses = {
 @router.get("/sources", response_model=list[SourceOut], summary="List sources")
 async def list_sources(context: ContextDep, _: Viewer) -> list[SourceOut]:
     """Every known source (committed counters), running or not, with health from its findings."""
+    return await source_list(context)
+
+
+async def source_list(context: ApiContext) -> list[SourceOut]:
+    """Every known source by id, then running ones with nothing committed yet.
+
+    Shared by the API and the dashboard's Sources page. `lag_secs` is the time since the last
+    record by the context's clock, in seconds; health comes from the source's active findings.
+    """
     rows = await asyncio.to_thread(context.store.sources)
     spec = FindingFilter(states=(FindingState.OPEN, FindingState.REGRESSED))
     active = await asyncio.to_thread(context.findings.all, spec)

@@ -4,6 +4,7 @@ Field names follow the project words: `*_at` times (aware UTC, `Z`), `*_secs` du
 `is_*`/`has_*` booleans. Unknown request fields are rejected (422). One module per route group.
 """
 
+from loghealth.api.schemas.actions import ActionOut, ActionRunOut, ActionRunPageOut, ActionsOut
 from loghealth.api.schemas.clients import (
     ClientIn,
     ClientKeyOut,
@@ -53,9 +54,33 @@ from loghealth.api.schemas.rules import (
 )
 from loghealth.api.schemas.scan import ScanFindingOut, ScanOut, ScanSourceOut, ScanSummaryOut
 from loghealth.api.schemas.tokens import SignatureOut, TokenCreatedOut, TokenIn, TokenOut
+from loghealth.api.schemas.triggers import (
+    SECRET_PLACEHOLDER,
+    AppriseIn,
+    AppriseOut,
+    DeliveryOut,
+    EventName,
+    NotifierIn,
+    NotifierOut,
+    TriggerFiltersIn,
+    TriggerFiltersOut,
+    TriggerIn,
+    TriggerOut,
+    TriggerPatchIn,
+    TriggerTestIn,
+    WebhookIn,
+    WebhookOut,
+)
 
 __all__ = [
     "SCOPE_PATTERN",
+    "SECRET_PLACEHOLDER",
+    "ActionOut",
+    "ActionRunOut",
+    "ActionRunPageOut",
+    "ActionsOut",
+    "AppriseIn",
+    "AppriseOut",
     "ClientIn",
     "ClientKeyOut",
     "ClientLevelCounts",
@@ -63,8 +88,10 @@ __all__ = [
     "ClientStatus",
     "ClientSummaryItem",
     "ClientSummaryOut",
+    "DeliveryOut",
     "EffectiveRuleOut",
     "EffectiveRulesOut",
+    "EventName",
     "FindingDetailOut",
     "FindingOut",
     "FindingPageOut",
@@ -79,6 +106,8 @@ __all__ = [
     "LogBatchIn",
     "LogEntryIn",
     "LogEntryOut",
+    "NotifierIn",
+    "NotifierOut",
     "OverviewClientOut",
     "OverviewOut",
     "OverviewTotalsOut",
@@ -106,5 +135,13 @@ __all__ = [
     "TokenCreatedOut",
     "TokenIn",
     "TokenOut",
+    "TriggerFiltersIn",
+    "TriggerFiltersOut",
+    "TriggerIn",
+    "TriggerOut",
+    "TriggerPatchIn",
+    "TriggerTestIn",
     "VerdictOut",
+    "WebhookIn",
+    "WebhookOut",
 ]

@@ -1,0 +1,57 @@
+"""Dashboard: a pipeline sink beside the API — server-rendered pages over the same store queries.
+
+`install_dashboard(app)` adds the pages (`/`, `/findings`, `/findings/{id}`, `/login`…), the
+live feed (`/ui/events`, SSE) and the static files (`/static`, vendored htmx and Chart.js, no
+network needed) to an app built by `loghealth.api.create_app`. See `web/README.md`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from loghealth.api.deps import ApiContext
+from loghealth.store.sessions import UiSessionStore
+from loghealth.store.users import UserStore
+from loghealth.web.auth import DashboardState, LoginRequiredError, PageError, current_user
+from loghealth.web.pages import PAGE_MODULES
+from loghealth.web.render import NavItem, render
+
+__all__ = ["install_dashboard"]
+
+
+async def _login_required(request: Request, _error: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/login?next={quote(target, safe='')}"
+    if request.headers.get("hx-request") or request.url.path.startswith("/ui/"):
+        return Response(status_code=401, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+async def _page_error(request: Request, error: Exception) -> HTMLResponse:
+    assert isinstance(error, PageError)  # noqa: S101 - registered for this type
+    await current_user(request)  # the error page still shows who is logged in
+    return render(
+        request, "error.html", error.status, status=error.status, message=error.message_key
+    )
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard to `app` (its `app.state.context` must be an `ApiContext`).
+
+    Sets `app.state.dashboard` (a `DashboardState`) and `app.state.dashboard_nav` (header items).
+    """
+    context: ApiContext = app.state.context
+    engine = context.store.engine
+    state = DashboardState(UserStore(engine), UiSessionStore(engine))
+    app.state.dashboard = state
+    nav: list[NavItem] = [m.NAV for m in PAGE_MODULES if getattr(m, "NAV", None) is not None]
+    app.state.dashboard_nav = sorted(nav, key=lambda item: item.order)
+    app.add_exception_handler(LoginRequiredError, _login_required)
+    app.add_exception_handler(PageError, _page_error)
+    app.mount("/static", StaticFiles(packages=[("loghealth.web", "static")]), name="static")
+    for module in PAGE_MODULES:
+        app.include_router(module.router)
