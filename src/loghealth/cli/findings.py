@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loghealth.cli.common import fail, parse_since
-from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, load_cli_settings
+from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, open_store
 from loghealth.clock import SystemClock
 from loghealth.engine import health_score
 from loghealth.engine.lifecycle import Action
@@ -36,14 +36,9 @@ def _store(config: Path | None, database_url: str | None, data_dir: Path | None)
 def _settings_and_store(
     config: Path | None, database_url: str | None, data_dir: Path | None
 ) -> tuple[Settings, Store]:
-    from loghealth.store.migrate import create_store_engine, migrate  # SQLAlchemy + Alembic
     from loghealth.store.repository import Store
 
-    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
-    if settings.database_url is None and not (settings.data_dir / "loghealth.db").exists():
-        fail(f"no store at {settings.data_dir}: run `loghealth serve` first (or pass --data-dir)")
-    engine = create_store_engine(settings.effective_database_url())
-    migrate(engine)
+    settings, engine = open_store(config, database_url, data_dir, must_exist=True)
     return settings, Store(engine)
 
 

@@ -18,10 +18,12 @@ from loghealth.rules.loader import CatalogError
 from loghealth.settings import FileSourceSettings, Settings, load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from loghealth.runtime.pipeline import Pipeline
     from loghealth.sources.base import Source
 
-__all__ = ["config_app", "db_app", "load_cli_settings", "serve_command"]
+__all__ = ["config_app", "db_app", "load_cli_settings", "open_store", "serve_command"]
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings file.")]
 DatabaseOption = Annotated[
@@ -42,6 +44,32 @@ def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
         fail(f"invalid settings: {problems}")
     except (OSError, yaml.YAMLError, ValueError) as error:
         fail(f"cannot read settings: {error}")
+
+
+def open_store(
+    config: Path | None,
+    database_url: str | None,
+    data_dir: Path | None,
+    *,
+    must_exist: bool = False,
+) -> tuple[Settings, Engine]:
+    """Settings and a migrated store engine for a CLI command (SQLAlchemy + Alembic load here).
+
+    `must_exist`: exit 2 when the default SQLite store has not been created yet (commands that
+    only read what `serve` stored); otherwise its directory is created.
+    """
+    from loghealth.store.migrate import create_store_engine, migrate
+
+    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
+    if settings.database_url is None:
+        if must_exist and not (settings.data_dir / "loghealth.db").exists():
+            fail(
+                f"no store at {settings.data_dir}: run `loghealth serve` first (or pass --data-dir)"
+            )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_store_engine(settings.effective_database_url())
+    migrate(engine)
+    return settings, engine
 
 
 def serve_command(
@@ -160,14 +188,7 @@ def db_upgrade(
     config: ConfigOption = None, database_url: DatabaseOption = None, data_dir: DataDirOption = None
 ) -> None:
     """Create or migrate the store's schema to the latest version (serve does this on start)."""
-    from loghealth.store.migrate import create_store_engine, migrate
-
-    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_store_engine(settings.effective_database_url())
-    migrate(engine)
-    engine.dispose()
+    open_store(config, database_url, data_dir)[1].dispose()
     typer.echo("database is up to date")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,12 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from loghealth.cli.common import fail
-from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, load_cli_settings
+from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, open_store
 from loghealth.clock import SystemClock
 from loghealth.report.document import iso
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    pass
 
 __all__ = ["tokens_app"]
 
@@ -24,17 +23,6 @@ tokens_app = typer.Typer(
     help="API tokens (roles viewer < admin < superadmin) and client ingest keys.",
     no_args_is_help=True,
 )
-
-
-def _engine(config: Path | None, database_url: str | None, data_dir: Path | None) -> Engine:
-    from loghealth.store.migrate import create_store_engine, migrate
-
-    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_store_engine(settings.effective_database_url())
-    migrate(engine)
-    return engine
 
 
 @tokens_app.command("create")
@@ -54,7 +42,7 @@ def create_token(
         fail(f"--role {role!r}: use viewer, admin or superadmin")
     if not name.strip() or len(name) > 128:
         fail("--name must be 1-128 characters")
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     token, secret = TokenStore(engine).create(name.strip(), wanted, SystemClock().now())
     engine.dispose()
     typer.echo(secret)
@@ -74,7 +62,7 @@ def list_tokens(
     """List tokens (never their secrets), revoked ones included."""
     from loghealth.store.tokens import TokenStore
 
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     tokens = TokenStore(engine).list()
     engine.dispose()
     rows = [
@@ -104,7 +92,7 @@ def revoke_token(
     """Revoke a token (a running server stops accepting it within seconds)."""
     from loghealth.store.tokens import TokenStore
 
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     try:
         token = TokenStore(engine).revoke(token_id, SystemClock().now())
     except KeyError:
@@ -124,7 +112,7 @@ def client_key(
     """Print a fresh ingest key for a client (the old key stops working)."""
     from loghealth.store.clients import ClientStore
 
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     key = ClientStore(engine).rotate_key(client_id, SystemClock().now())
     engine.dispose()
     typer.echo(key)

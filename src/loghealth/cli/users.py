@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from loghealth.cli.common import fail
-from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, load_cli_settings
+from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, open_store
 from loghealth.clock import SystemClock
 from loghealth.report.document import iso
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    pass
 
 __all__ = ["users_app"]
 
@@ -25,17 +25,6 @@ users_app = typer.Typer(
     help="Dashboard users (roles viewer < admin < superadmin); passwords are argon2id-hashed.",
     no_args_is_help=True,
 )
-
-
-def _engine(config: Path | None, database_url: str | None, data_dir: Path | None) -> Engine:
-    from loghealth.store.migrate import create_store_engine, migrate
-
-    settings = load_cli_settings(config, database_url=database_url, data_dir=data_dir)
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_store_engine(settings.effective_database_url())
-    migrate(engine)
-    return engine
 
 
 def _password(password_stdin: bool) -> str:
@@ -65,7 +54,7 @@ def create_user(
     except ValueError:
         fail(f"--role {role!r}: use viewer, admin or superadmin")
     password = _password(password_stdin)
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     try:
         user = UserStore(engine).create(name, password, wanted, SystemClock().now())
     except UserExistsError as error:
@@ -87,7 +76,7 @@ def list_users(
     """List users (never their password hashes), disabled ones included."""
     from loghealth.store.users import UserStore
 
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     users = UserStore(engine).list()
     engine.dispose()
     rows = [
@@ -111,7 +100,7 @@ def _set_disabled(
 ) -> None:
     from loghealth.store.users import UserStore
 
-    engine = _engine(config, database_url, data_dir)
+    engine = open_store(config, database_url, data_dir)[1]
     try:
         UserStore(engine).set_disabled(name, SystemClock().now() if disable else None)
     except KeyError:
