@@ -62,48 +62,47 @@ class _Nothing:
 
 
 class _LiteralRaw:
-    """Aho-Corasick over the lower-cased bytes (read as Latin-1, so offsets stay byte offsets).
+    """Aho-Corasick over the lower-cased bytes (literals as Latin-1, so offsets are byte offsets).
 
     A literal found names its signatures; each is confirmed on the literal's line with its
     patterns rewritten without anchors (`dialect.to_multipattern`, searched with `re`), so a
-    literal that is in every line (`http/`) does not make every line a candidate.
+    literal that is in every line (`http/`) does not make every line a candidate. Once a line
+    is a candidate, its other literal occurrences are skipped.
     """
 
     def __init__(self, compiled: Sequence[CompiledSignature]) -> None:
-        import ahocorasick
+        from loghealth.engine.backends.portable import literal_automaton
 
         self._confirm = [_relaxed(signature) for signature in compiled]
-        owners: dict[str, list[int]] = {}
-        for index, signature in enumerate(compiled):
-            for literal in signature.literals or ():
-                owners.setdefault(literal, []).append(index)
-        self._automaton = ahocorasick.Automaton()
-        for literal, indices in owners.items():
-            self._automaton.add_word(literal, tuple(indices))
-        self._automaton.make_automaton()
+        self._automaton = literal_automaton([signature.literals for signature in compiled])
 
     def ends(self, data: bytes) -> list[int]:
         """One past a literal occurrence whose line one of its signatures may match."""
+        if self._automaton is None:
+            return []
+        automaton, owners = self._automaton
         text = data.decode("latin-1")
         found: list[int] = []
         checked: dict[tuple[int, int], bool] = {}
         line_end = -1  # end of the last line found: its other literals need no check
-        for end, indices in self._automaton.iter(data.lower().decode("latin-1")):
-            if end < line_end:
+        for pattern, _start, end in automaton.find_matches_as_indexes(
+            data.lower(), overlapping=True
+        ):
+            if end <= line_end:
                 continue
-            start = text.rfind("\n", 0, end) + 1
-            for index in indices:
+            start = text.rfind("\n", 0, end - 1) + 1
+            for index in owners[pattern]:
                 key = (start, index)
                 hit = checked.get(key)
                 if hit is None:
                     confirm = self._confirm[index]
-                    stop = text.find("\n", end)
+                    stop = text.find("\n", end - 1)
                     line = text[start : stop if stop != -1 else len(text)]
                     hit = confirm is None or confirm.search(line) is not None
                     checked[key] = hit
                 if hit:
-                    found.append(end + 1)
-                    stop = text.find("\n", end)
+                    found.append(end)
+                    stop = text.find("\n", end - 1)
                     line_end = stop if stop != -1 else len(text)
                     break
         return found
