@@ -110,6 +110,7 @@ def serve_command(
     from loghealth.runtime.notify import notify_service
     from loghealth.runtime.serve import discover_common_locations, run_serve
     from loghealth.sources.stdin import StdinSource
+    from loghealth.store.users import UserStore
 
     overrides: dict[str, Any] = {
         "database_url": database_url,
@@ -142,6 +143,12 @@ def serve_command(
             stderr.print(f"[red]rule error:[/] {problem}", highlight=False)
         for problem in remediation_problems(pipeline.engine.catalog, settings.remediation):
             stderr.print(f"[red]remediation:[/] {problem}", highlight=False)
+        if not UserStore(pipeline.store.engine).list():
+            stderr.print(
+                "loghealth serve: no dashboard users yet; create one with "
+                "`loghealth users create NAME --role admin` (or log in with an API token)",
+                highlight=False,
+            )
 
     def api_started(host: str, port: int) -> None:
         stderr.print(
