@@ -226,24 +226,29 @@ class _FileDiscovery:
         self.stop = stop
         self.checkpoints = pipeline.store.checkpoints()
         self.rescans: list[asyncio.Task[None]] = []
+        self.stopped: set[str] = set()  # removed by a user: rescans do not start them again
 
     def add_path(self, path: str) -> list[str]:
         """Follow a file, directory or glob from now on; return the ids of the sources started."""
         before = set(self.pipeline.sources)
         setting = FileSourceSettings(paths=[path])
+        self.stopped -= {f"file:{found}" for found in expand_file_paths(setting)}
         self.start_new(setting, initial=False)
         self.rescans.append(asyncio.create_task(self.rescan(setting, self.stop)))
         return sorted(set(self.pipeline.sources) - before)
 
     def remove(self, source_id: str) -> bool:
-        """Stop following a source (a glob's rescan may start it again)."""
-        return self.pipeline.remove_source(source_id)
+        """Stop following a source; rescans leave it stopped until its path is added again."""
+        removed = self.pipeline.remove_source(source_id)
+        if removed:
+            self.stopped.add(source_id)
+        return removed
 
     def start_new(self, setting: FileSourceSettings, initial: bool) -> int:
         started = 0
         for path in expand_file_paths(setting):
             source_id = f"file:{path}"
-            if source_id in self.pipeline.sources:
+            if source_id in self.pipeline.sources or source_id in self.stopped:
                 continue
             checkpoint = self.checkpoints.get(source_id)
             if checkpoint is not None:

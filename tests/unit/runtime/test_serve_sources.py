@@ -8,13 +8,14 @@ import logging.handlers
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loghealth.clock import SystemClock
 from loghealth.runtime.pipeline import Pipeline
 from loghealth.runtime.serve import run_serve
-from loghealth.settings import Settings, SyslogSourceSettings
+from loghealth.settings import FileSourceSettings, Settings, SyslogSourceSettings
 from loghealth.store.migrate import create_store_engine
 from loghealth.store.repository import Store
 
@@ -56,3 +57,31 @@ def test_syslog_messages_become_findings(tmp_path: Path, protocol: str) -> None:
             await task
 
     asyncio.run(main())
+
+
+def test_a_stopped_file_source_stays_stopped_until_added_again(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text("2024-05-01 10:00:00,000 INFO app: hello\n")
+    settings = Settings(
+        data_dir=tmp_path, sources=[FileSourceSettings(paths=[str(logs)], rescan_secs=0.05)]
+    )
+    source_id = f"file:{logs / 'a.log'}"
+    seen: list[bool] = []
+
+    async def service(pipeline: Pipeline, sources: Any, stop: asyncio.Event) -> None:
+        seen.append(source_id in pipeline.sources)
+        assert sources.remove(source_id)
+        await asyncio.sleep(0.3)  # six rescans of the directory
+        seen.append(source_id in pipeline.sources)
+        assert sources.add_path(str(logs / "a.log")) == [source_id]
+        seen.append(source_id in pipeline.sources)
+        stop.set()
+
+    async def main() -> None:
+        await asyncio.wait_for(
+            run_serve(settings, SystemClock(), asyncio.Event(), services=[service]), 10
+        )
+
+    asyncio.run(main())
+    assert seen == [True, False, True]

@@ -43,6 +43,7 @@ ORIGIN_KEYS: dict[str, str] = {
 """Where a row comes from (the API's `origin` words) -> locale key, in the list's order."""
 _ERROR_KEYS = {404: "rules.error_not_found", 409: "rules.error_conflict"}
 _DONE = frozenset({"enable", "disable", "deleted"})
+_STATES = ("enabled", "disabled")
 Text = Annotated[str, Query(max_length=200)]
 
 
@@ -158,8 +159,12 @@ async def rules_page(
     request: Request, _: Viewer, q: Text = "", origin: Text = "", state: Text = "",
     severity: Text = "", page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
-    """One page of the list, filtered; the errors of the rules; the tester."""
-    query = RuleQuery(q, origin, state, severity, page)
+    """One page of the list, filtered (unknown filter values mean "any"); errors; the tester."""
+    severities = [s.label for s in sorted(Severity, reverse=True)]
+    query = RuleQuery(
+        q, origin if origin in ORIGIN_KEYS else "", state if state in _STATES else "",
+        severity if severity in severities else "", page,
+    )  # fmt: skip
     context = get_context(request)
     try:
         rows, errors = await asyncio.to_thread(rule_rows, context, page_language(request))
@@ -174,7 +179,7 @@ async def rules_page(
     return render(
         request, "rules.html", query=query, rows=shown[offset : offset + PAGE_SIZE],
         total=len(shown), offset=offset, page_size=PAGE_SIZE, counts=counts, errors=errors,
-        origin_keys=ORIGIN_KEYS, severities=[s.label for s in sorted(Severity, reverse=True)],
+        origin_keys=ORIGIN_KEYS, severities=severities,
         notice=_notice(request), **tester_values(),
     )  # fmt: skip
 
