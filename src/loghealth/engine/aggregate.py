@@ -67,9 +67,17 @@ class Aggregator:
 
     def add(self, hit: Hit) -> None:
         """Record one hit."""
-        signature = self._signatures[hit.signature_id]
         record = hit.record
-        key = (hit.signature_id, record.source)
+        self.add_values(
+            hit.signature_id, record.source, record.timestamp, record.line, record.message
+        )
+
+    def add_values(
+        self, signature_id: str, source: str, seen: datetime | None, line: int, message: str
+    ) -> None:
+        """Record one hit given as the values aggregation reads (`seen`: the record's time)."""
+        signature = self._signatures[signature_id]
+        key = (signature_id, source)
         state = self._states.get(key)
         threshold = signature.spec.threshold
         if state is None:
@@ -79,13 +87,12 @@ class Aggregator:
                 severity=signature.spec.severity,
                 category=signature.spec.category,
                 area=signature.spec.area,
-                source=record.source,
+                source=source,
             )
             state = _State(finding, deque(maxlen=threshold.min_count))
             self._states[key] = state
         finding = state.finding
         finding.count += 1
-        seen = record.timestamp
         if seen is not None:
             if finding.first_seen is None or seen < finding.first_seen:
                 finding.first_seen = seen
@@ -93,8 +100,8 @@ class Aggregator:
                 finding.last_seen = seen
         if state.newest_at is None or seen is None or seen >= state.newest_at:
             state.newest_at = seen if seen is not None else state.newest_at
-            state.sample_raw = record.message
-            finding.sample_line = record.line
+            state.sample_raw = message
+            finding.sample_line = line
         state.recent.append(seen)
         if not state.reported and len(state.recent) >= threshold.min_count:
             state.reported = self._within_window(state.recent, threshold.window_secs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from loghealth.engine.aggregate import Aggregator
 from loghealth.engine.backends import DatabaseCache, EngineKind
@@ -16,7 +17,17 @@ from loghealth.model import Finding, Hit, LogRecord
 from loghealth.rules.compile import compile_signatures
 from loghealth.rules.loader import Catalog
 
-__all__ = ["Engine"]
+__all__ = ["CompactHit", "Engine", "compact_hit"]
+
+CompactHit = tuple[str, datetime | None, int, str]
+"""A hit as aggregation needs it: (signature id, record time, line, message). Plain tuples
+cross process boundaries ~20x cheaper than `Hit` objects (pickling)."""
+
+
+def compact_hit(hit: Hit) -> CompactHit:
+    """The values of `hit` that `Engine.absorb` aggregates."""
+    record = hit.record
+    return (hit.signature_id, record.timestamp, record.line, record.message)
 
 
 class Engine:
@@ -60,21 +71,33 @@ class Engine:
     def feed_many(self, records: Sequence[LogRecord]) -> list[Hit | None]:
         """`feed` for each record, in order, matched as one batch (one prefilter pass)."""
         hits = self.matcher.match_many(records)
-        self.absorb(len(records), sum(r.is_unparsed for r in records), hits)
-        return hits
-
-    def absorb(self, records_count: int, unparsed_count: int, hits: Iterable[Hit | None]) -> None:
-        """Count records matched elsewhere (a worker process) and aggregate their hits in order.
-
-        Feeding records here, or matching them in a worker and absorbing the counts and hits in
-        source order, leaves the engine in the same state.
-        """
-        self.records_count += records_count
-        self.unparsed_count += unparsed_count
+        self.records_count += len(records)
+        self.unparsed_count += sum(record.is_unparsed for record in records)
         for hit in hits:
             if hit is not None:
                 self.hits_by_signature[hit.signature_id] += 1
                 self.aggregator.add(hit)
+        return hits
+
+    def absorb(
+        self,
+        records_count: int,
+        unparsed_count: int,
+        source: str = "",
+        hits: Iterable[CompactHit] = (),
+    ) -> None:
+        """Count records matched elsewhere (a worker process) and aggregate their hits in order.
+
+        `hits` are `compact_hit` tuples of records of `source`. Feeding records here, or
+        matching them in a worker and absorbing the counts and hits in source order, leaves
+        the engine in the same state.
+        """
+        self.records_count += records_count
+        self.unparsed_count += unparsed_count
+        add = self.aggregator.add_values
+        for signature_id, seen, line, message in hits:
+            self.hits_by_signature[signature_id] += 1
+            add(signature_id, source, seen, line, message)
 
     def findings(self) -> list[Finding]:
         """Findings whose thresholds were met, redacted, in report order."""

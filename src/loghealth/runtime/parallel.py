@@ -16,14 +16,15 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from loghealth.engine import Engine, Matcher
 from loghealth.engine.backends import DatabaseCache, EngineKind
-from loghealth.model import Hit, LogRecord
+from loghealth.engine.core import CompactHit, compact_hit
+from loghealth.model import LogRecord
 from loghealth.parsing import ParseContext, create_parser
 from loghealth.rules.loader import Catalog
 from loghealth.runtime.lazy import scan_file_lazily
@@ -72,12 +73,15 @@ class Task:
 
 @dataclass(slots=True)
 class TaskResult:
-    """Counts and hits of one task; `lines` is the number of lines it read (chunks only)."""
+    """Counts and hits of one task; `lines` is the number of lines it read (chunks only).
+
+    `hits` are compact tuples (`engine.CompactHit`): they cross the process boundary.
+    """
 
     records: int = 0
     unparsed: int = 0
     lines: int = 0
-    hits: list[Hit] = field(default_factory=list)
+    hits: list[CompactHit] = field(default_factory=list)
     report: SourceReport | None = None
 
 
@@ -199,11 +203,7 @@ def run_task(task: Task, options: ScanOptions, matcher: Matcher | None = None) -
     for batch in batched(select_records(records, options)):
         result.records += len(batch)
         result.unparsed += sum(record.is_unparsed for record in batch)
-        result.hits.extend(
-            Hit(hit.signature_id, replace(hit.record, fields={}, raw=""))
-            for hit in matcher.match_many(batch)
-            if hit is not None
-        )
+        result.hits.extend(compact_hit(hit) for hit in matcher.match_many(batch) if hit)
     return result
 
 
@@ -221,11 +221,7 @@ def _run_lazily(task: Task, options: ScanOptions, matcher: Matcher) -> TaskResul
         return None
 
     def collect(batch: list[LogRecord]) -> None:
-        result.hits.extend(
-            Hit(hit.signature_id, replace(hit.record, fields={}, raw=""))
-            for hit in matcher.match_many(batch)
-            if hit is not None
-        )
+        result.hits.extend(compact_hit(hit) for hit in matcher.match_many(batch) if hit)
 
     ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name)
     counts = scan_file_lazily(
@@ -322,11 +318,13 @@ def _absorb_all(
         base = line_base[task.index]
         hits = result.hits
         if base:
-            hits = [Hit(h.signature_id, replace(h.record, line=h.record.line + base)) for h in hits]
+            hits = [
+                (signature, seen, line + base, message) for signature, seen, line, message in hits
+            ]
         line_base[task.index] += result.lines
         report.records += result.records
         report.unparsed += result.unparsed
-        engine.absorb(result.records, result.unparsed, hits)
+        engine.absorb(result.records, result.unparsed, task.source.name, hits)
         if on_bytes is not None:
             end = task.source.size_bytes if task.end is None else task.end
             on_bytes(end - task.start)

@@ -217,7 +217,7 @@ def _scan_one(
             counts = scan_file_lazily(
                 source.path, report.format, ctx, engine.matcher, feed, on_bytes=on_bytes
             )
-            engine.absorb(counts.records - fed, 0, [])
+            engine.absorb(counts.records - fed, 0)
             report.records, report.unparsed = counts.records, counts.unparsed
             return report
     report, records = iter_source_records(source, options, on_bytes)
