@@ -250,6 +250,13 @@ def test_findings_filters_search_and_paging(tmp_path: Path) -> None:
         assert "No findings match these filters." in resolved.text
         nonsense = await d.http.get("/findings?state=zzz&severity=zzz&category=zzz")
         assert nonsense.status_code == 200 and "33 found" in nonsense.text
+        bad_page = await d.http.get("/findings?page=abc")
+        assert bad_page.status_code == 400
+        assert bad_page.headers["content-type"].startswith("text/html")
+        assert "a value the page cannot use" in bad_page.text
+        api = await d.http.get("/api/v1/findings?limit=abc", headers=d.api("viewer"))
+        assert api.status_code == 422
+        assert api.headers["content-type"] == "application/problem+json"
 
     run(tmp_path, scenario)
 

@@ -7,9 +7,13 @@ network needed) to an app built by `loghealth.api.create_app`. See `web/README.m
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -39,6 +43,26 @@ async def _page_error(request: Request, error: Exception) -> HTMLResponse:
     )
 
 
+def _page_request(request: Request) -> bool:
+    """A request for a page (not the API, the live feed, metrics or health)."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/ui/", "/metrics", "/healthz"))
+
+
+def _invalid_page_request(
+    api_handler: Callable[[Request, Any], Response | Awaitable[Response]],
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Bad query values: an HTML error page for pages, the API's problem+json for the rest."""
+
+    async def handle(request: Request, error: Exception) -> Response:
+        if _page_request(request) and not request.headers.get("hx-request"):
+            return await _page_error(request, PageError(400, "error.bad_request"))
+        response = api_handler(request, error)
+        return await response if inspect.isawaitable(response) else response
+
+    return handle
+
+
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard to `app` (its `app.state.context` must be an `ApiContext`).
 
@@ -52,6 +76,8 @@ def install_dashboard(app: FastAPI) -> None:
     app.state.dashboard_nav = sorted(nav, key=lambda item: item.order)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageError, _page_error)
+    api_handler = app.exception_handlers[RequestValidationError]
+    app.add_exception_handler(RequestValidationError, _invalid_page_request(api_handler))
     app.mount("/static", StaticFiles(packages=[("loghealth.web", "static")]), name="static")
     for module in PAGE_MODULES:
         app.include_router(module.router)
