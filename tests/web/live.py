@@ -37,6 +37,15 @@ EXTRA_RULES = """
       name: Zap happened
       cause: The zapper fired.
       fix: Stop the zapper.
+  - id: gizmo-jammed
+    patterns: ['GIZMO jammed']
+    severity: error
+    category: security
+    area: tls
+    text:
+      name: Gizmo jammed
+      cause: The gizmo is stuck.
+      fix: Free the gizmo.
 """
 SEED_LINES = (
     "2026-03-14 08:02:11,000 ERROR core: flux capacitor coil failed\n"

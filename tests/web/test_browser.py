@@ -8,6 +8,7 @@ end of the run); `LOGHEALTH_UPDATE_DOCS_IMAGES=1` also refreshes `docs/images/`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -171,6 +172,110 @@ def test_a_line_appended_to_the_log_appears_in_the_live_feed(tab: Tab, server: L
     assert elapsed < 2.0, f"the row took {elapsed:.2f} s"
     assert page.locator("#feed-body tr.feed-row").first.inner_text().count("Zap happened") == 1
     assert page.evaluate(f"[{box}, {feed}]") == before  # no layout jump
+    assert tab.errors == []
+
+
+OVERVIEW_STATE = """() => {
+  const text = (selector) => document.querySelector(selector).textContent.trim();
+  const chart = (source) => Chart.getChart(document.querySelector(`canvas[data-source=${source}]`));
+  return {
+    active: parseInt(text("[data-testid=active-count]").replace(/\\D/g, ""), 10),
+    legendError: parseInt(text("[data-testid=severity-legend] [data-severity=error]"), 10),
+    chartError: chart("severity-data").data.datasets[0].data[1],
+    timelineTotal: chart("timeline-data").data.datasets
+      .reduce((sum, set) => sum + set.data.reduce((a, b) => a + b, 0), 0),
+    critical: [...document.querySelectorAll("[data-testid=critical-table] tbody tr")]
+      .map((row) => row.querySelector(".cell-title").textContent.trim()),
+    sources: text("#sources-card"),
+    tops: ["#category-card", "#timeline-card", ".feed-card", "#critical-card", ".footer"]
+      .map((selector) => document.querySelector(selector).getBoundingClientRect().top),
+  };
+}"""
+SAME_CHARTS = """() => ["severity-data", "timeline-data"].every((source, i) =>
+  Chart.getChart(document.querySelector(`canvas[data-source=${source}]`)) === window.__charts[i])"""
+
+
+def test_the_overview_panels_follow_new_findings_without_a_reload(
+    tab: Tab, server: LiveServe
+) -> None:
+    tab.login()
+    page = tab.page
+    page.wait_for_selector("#live-status[data-connected=true]", timeout=10_000)
+    page.evaluate(
+        "window.__marker = 1; window.__charts = ['severity-data', 'timeline-data'].map("
+        "(s) => Chart.getChart(document.querySelector(`canvas[data-source=${s}]`)))"
+    )
+    before = page.evaluate(OVERVIEW_STATE)
+    assert before["legendError"] == before["chartError"]
+    assert "Gizmo jammed" not in before["critical"]
+    started = time.monotonic()
+    server.append("2026-03-14 08:04:00,000 ERROR tls: GIZMO jammed\n")
+    page.wait_for_function(
+        "(n) => parseInt(document.querySelector('[data-testid=active-count]')"
+        ".textContent.replace(/\\D/g, ''), 10) > n",
+        arg=before["active"],
+        timeout=4_000,
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 4.0, f"the panels took {elapsed:.2f} s"
+    page.wait_for_timeout(100)  # let htmx settle the swaps
+    after = page.evaluate(OVERVIEW_STATE)
+    assert after["active"] == before["active"] + 1
+    assert after["legendError"] == after["chartError"] == before["legendError"] + 1
+    assert after["timelineTotal"] == before["timelineTotal"] + 1
+    assert "Gizmo jammed" in after["critical"]
+    assert f"{after['active']} open" in after["sources"]
+    assert page.evaluate("window.__marker") == 1  # the same page: no reload
+    assert page.evaluate(SAME_CHARTS)  # charts updated in place, not drawn again
+    assert after["tops"] == before["tops"]  # no layout jump, even below the last panels
+    tab.shot("overview-live-update")
+    assert tab.errors == []
+
+
+RECORD_PANEL_REQUESTS = """() => {
+  window.__panelRequests = [];
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.target.id === "overview-panels") window.__panelRequests.push(performance.now());
+  });
+}"""
+
+
+def test_overview_panels_refresh_at_most_every_two_seconds(tab: Tab, server: LiveServe) -> None:
+    tab.login()
+    page = tab.page
+    page.wait_for_selector("#live-status[data-connected=true]", timeout=10_000)
+    page.evaluate(RECORD_PANEL_REQUESTS)
+    for i in range(6):  # a hit every 0.3 s: six events, one "updated" each
+        server.append(f"2026-03-14 08:05:0{i},000 ERROR tls: GIZMO jammed\n")
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(2_600)  # room for the trailing refresh
+    times = page.evaluate("window.__panelRequests")
+    assert 2 <= len(times) <= 3, times  # not one per event, and the last events are shown
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= 1_950 for gap in gaps), gaps
+    gizmo = _first_finding_id(server, "gizmo-jammed")
+    count = server.api(f"/findings/{gizmo}").json()["count"]
+    row = page.locator(f"[data-testid=critical-table] tr[data-finding-id='{gizmo}'] td.num")
+    assert row.inner_text() == str(count)
+    assert tab.errors == []
+
+
+def test_overview_panels_refresh_every_30_s_without_events(tab: Tab, server: LiveServe) -> None:
+    tab.page.clock.install()
+    tab.login()
+    page = tab.page
+    page.wait_for_selector("#live-status[data-connected=true]", timeout=10_000)
+    with page.expect_request("**/ui/overview/panels?range=24h", timeout=5_000):
+        page.clock.fast_forward("00:31")
+    page.click("#timeline-card a[href='/?range=7d']")  # the panels then follow the new range
+    page.wait_for_selector("#timeline-card a[href='/?range=7d'][aria-current=true]")
+    with page.expect_response("**/ui/overview/panels?range=7d", timeout=5_000) as polled:
+        page.clock.fast_forward("00:31")
+    assert polled.value.ok
+    page.wait_for_function(
+        "Chart.getChart(document.querySelector('canvas[data-source=timeline-data]'))"
+        ".data.labels.length === 28"
+    )
     assert tab.errors == []
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,16 +20,35 @@ from fastapi.staticfiles import StaticFiles
 from loghealth.api.deps import ApiContext
 from loghealth.store.sessions import UiSessionStore
 from loghealth.store.users import UserStore
-from loghealth.web.auth import DashboardState, LoginRequiredError, PageError, current_user
+from loghealth.web.auth import (
+    DashboardState,
+    LoginRequiredError,
+    PageError,
+    current_user,
+    safe_next,
+)
 from loghealth.web.pages import PAGE_MODULES
 from loghealth.web.render import NavItem, render
 
 __all__ = ["install_dashboard"]
 
 
+def _login_target(request: Request) -> str:
+    """Where to go after login: the page itself, or for htmx the page it was sent from.
+
+    An htmx request (a fragment, a poll of the overview's panels) names its page in
+    `HX-Current-URL`; coming back to the fragment's own URL would show it without the page.
+    """
+    current = request.headers.get("hx-current-url") if request.headers.get("hx-request") else None
+    if current:
+        parts = urlsplit(current)
+        if parts.netloc == request.headers.get("host", ""):
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 async def _login_required(request: Request, _error: Exception) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = f"/login?next={quote(target, safe='')}"
+    location = f"/login?next={quote(_login_target(request), safe='')}"
     if request.headers.get("hx-request") or request.url.path.startswith("/ui/"):
         return Response(status_code=401, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)

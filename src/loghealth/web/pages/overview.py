@@ -1,7 +1,9 @@
 """Dashboard page `/`: the overview.
 
 Overall health, health per source and client, open findings by severity, category and area,
-findings over time, critical open findings and the live feed.
+findings over time, critical open findings and the live feed. `GET /ui/overview/panels` renders
+every panel but the feed again, as htmx out-of-band swaps: `static/js/app.js` asks for it after
+finding events (at most every 2 s) and htmx every 30 s, so the page stays current without a reload.
 
 Data comes from the store query classes and functions the API uses (`FindingReader`,
 `health_score`, `finding_out`, the fleet status rule), read in one worker thread per request.
@@ -108,7 +110,8 @@ def _timeline(context: ApiContext, span_name: str, t: Translator) -> dict[str, A
     return {"labels": buckets.labels(), "series": series, "total": len(changes)}
 
 
-def _collect(context: ApiContext, span_name: str, t: Translator) -> dict[str, Any]:
+def _panels(context: ApiContext, span_name: str, t: Translator) -> dict[str, Any]:
+    """The values of every panel but the live feed (blocking I/O)."""
     now = context.clock.now()
     active = context.findings.all(FindingFilter(states=ACTIVE))
     window = context.settings.findings.health_window_secs
@@ -133,9 +136,13 @@ def _collect(context: ApiContext, span_name: str, t: Translator) -> dict[str, An
         "critical": [finding_out(s, context.catalog, t.lang) for s in critical],
         "sources": _source_rows(context, active),
         "source_rows": SOURCE_ROWS,
+        "critical_rows": CRITICAL_ROWS,
         "timeline": _timeline(context, span_name, t),
-        "feed": feed_items(context, t.lang, FEED_ROWS),
     }
+
+
+def _collect(context: ApiContext, span_name: str, t: Translator) -> dict[str, Any]:
+    return {**_panels(context, span_name, t), "feed": feed_items(context, t.lang, FEED_ROWS)}
 
 
 def _ranked(counts: Counter[str], names: type[Category] | type[Area]) -> list[tuple[str, int]]:
@@ -156,3 +163,17 @@ async def overview(
     t = Translator(page_language(request))
     data = await asyncio.to_thread(_collect, context, span, t)
     return render(request, "overview.html", span=span, spans=list(SPANS), **data)
+
+
+@router.get("/ui/overview/panels", response_class=HTMLResponse)
+async def overview_panels(
+    request: Request,
+    _: Viewer,
+    span: Annotated[str, Query(alias="range", max_length=8)] = "24h",
+) -> HTMLResponse:
+    """The overview's panels (all but the feed) as elements with `hx-swap-oob`, same `?range=`."""
+    span = span if span in SPANS else "24h"
+    context = get_context(request)
+    t = Translator(page_language(request))
+    data = await asyncio.to_thread(_panels, context, span, t)
+    return render(request, "_overview_update.html", span=span, **data)
