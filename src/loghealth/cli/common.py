@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,12 +18,25 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Table
 
 from loghealth.parsing import resolve_timezone
 from loghealth.parsing.timestamps import from_iso
 from loghealth.sources import FileInput
 
-__all__ = ["PROGRESS_MIN_BYTES", "fail", "parse_since", "progress_for", "stderr", "timezone_option"]
+if TYPE_CHECKING:
+    from loghealth.store.tokens import Role
+
+__all__ = [
+    "PROGRESS_MIN_BYTES",
+    "fail",
+    "parse_role",
+    "parse_since",
+    "print_rows",
+    "progress_for",
+    "stderr",
+    "timezone_option",
+]
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 """Inputs larger than this in total get a progress bar (on a terminal)."""
@@ -81,3 +95,31 @@ def progress_for(
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task("scanning", total=total)
         yield lambda n: progress.advance(task, n)
+
+
+def parse_role(text: str) -> Role:
+    """`--role` as a `Role` (any case); exit 2 naming the roles when it is none of them."""
+    from loghealth.store.tokens import Role  # SQLAlchemy: only for the commands that need it
+
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        fail(f"--role {text!r}: use viewer, admin or superadmin")
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str, title: str
+) -> None:
+    """Print `rows` (keys: `columns`, in order) as JSON (`output` json) or as a Rich table.
+
+    Empty values (None, "") show as blank cells.
+    """
+    if output == "json":
+        typer.echo(json.dumps(list(rows), indent=2))
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value or "") for value in row.values()))
+    Console().print(table)

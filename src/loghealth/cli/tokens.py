@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from loghealth.cli.common import fail
+from loghealth.cli.common import fail, parse_role, print_rows
 from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, open_store
 from loghealth.clock import SystemClock
 from loghealth.report.document import iso
@@ -34,12 +32,9 @@ def create_token(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a token and print its secret once (only its sha256 is stored)."""
-    from loghealth.store.tokens import Role, TokenStore
+    from loghealth.store.tokens import TokenStore
 
-    try:
-        wanted = Role(role.strip().lower())
-    except ValueError:
-        fail(f"--role {role!r}: use viewer, admin or superadmin")
+    wanted = parse_role(role)
     if not name.strip() or len(name) > 128:
         fail("--name must be 1-128 characters")
     engine = open_store(config, database_url, data_dir)[1]
@@ -71,15 +66,8 @@ def list_tokens(
          "revoked_at": iso(t.revoked_at)}
         for t in tokens
     ]  # fmt: skip
-    if output == "json":
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table(title=f"{len(rows)} token(s)")
-    for column in ("id", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(value or "") for value in row.values()))
-    Console().print(table)
+    columns = ("id", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at")
+    print_rows(rows, columns, output, f"{len(rows)} token(s)")
 
 
 @tokens_app.command("revoke")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from loghealth.cli.common import fail
+from loghealth.cli.common import fail, parse_role, print_rows
 from loghealth.cli.serve import ConfigOption, DatabaseOption, DataDirOption, open_store
 from loghealth.clock import SystemClock
 from loghealth.report.document import iso
@@ -46,13 +43,9 @@ def create_user(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a user; the password is prompted (twice) unless --password-stdin."""
-    from loghealth.store.tokens import Role
     from loghealth.store.users import UserExistsError, UserStore
 
-    try:
-        wanted = Role(role.strip().lower())
-    except ValueError:
-        fail(f"--role {role!r}: use viewer, admin or superadmin")
+    wanted = parse_role(role)
     password = _password(password_stdin)
     engine = open_store(config, database_url, data_dir)[1]
     try:
@@ -84,15 +77,8 @@ def list_users(
          "last_login_at": iso(u.last_login_at), "disabled_at": iso(u.disabled_at)}
         for u in users
     ]  # fmt: skip
-    if output == "json":
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table(title=f"{len(rows)} user(s)")
-    for column in ("id", "name", "role", "created_at", "last_login_at", "disabled_at"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(value or "") for value in row.values()))
-    Console().print(table)
+    columns = ("id", "name", "role", "created_at", "last_login_at", "disabled_at")
+    print_rows(rows, columns, output, f"{len(rows)} user(s)")
 
 
 def _set_disabled(
