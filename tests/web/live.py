@@ -15,10 +15,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from loghealth.clock import SystemClock
 from loghealth.store.migrate import create_store_engine, migrate
@@ -151,3 +154,33 @@ def start_serve(root: Path, timeout_secs: float = 60.0) -> LiveServe:
     process.kill()
     process.wait(5)
     raise AssertionError("loghealth serve printed no dashboard URL:\n" + "\n".join(output))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_chromium() -> Any:
+    """Playwright's `sync_playwright`; skip (fail under CI) without it or Debian's Chromium."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - dev extra not installed
+        reason = f"playwright is not installed ({error}); pip install -e '.[dev]'"
+    if reason is None and not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install chromium (never `playwright install`)"
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the browser tests: {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def launch_chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, for one module's tests (closed when the generator ends)."""
+    sync_playwright = require_chromium()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()

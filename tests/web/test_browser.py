@@ -12,40 +12,23 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import PASSWORD
-from tests.web.live import REPO, LiveServe, start_serve
+from tests.web.live import REPO, LiveServe, launch_chromium, require_chromium, start_serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 DOCS_IMAGES = REPO / "docs" / "images"
 DESKTOP = {"width": 1440, "height": 900}
 
 
-def _require_chromium() -> Any:
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:  # pragma: no cover - dev extra not installed
-        reason = f"playwright is not installed ({error}); pip install -e '.[dev]'"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium (never `playwright install`)"
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the browser tests: {reason}")
-        pytest.skip(reason)
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
-    _require_chromium()
+    require_chromium()
     live = start_serve(tmp_path_factory.mktemp("serve"))
     try:
         live.wait_for_findings(5)
@@ -56,13 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
 
 @pytest.fixture(scope="module")
 def browser(server: LiveServe) -> Iterator[Any]:
-    sync_playwright = _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 class Tab:

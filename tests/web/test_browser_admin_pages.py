@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.live import LiveServe, start_serve
-from tests.web.test_browser import Tab, _require_chromium
+from tests.web.live import LiveServe, launch_chromium, require_chromium, start_serve
+from tests.web.test_browser import Tab
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def _seed_clients(server: LiveServe) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
-    _require_chromium()
+    require_chromium()
     live = start_serve(tmp_path_factory.mktemp("serve-admin"))
     try:
         live.wait_for_findings(5)
@@ -56,13 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
 
 @pytest.fixture(scope="module")
 def browser(server: LiveServe) -> Iterator[Any]:
-    sync_playwright = _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture
