@@ -19,9 +19,9 @@ from loghealth.engine.lifecycle import Action
 from loghealth.model import FindingState
 from loghealth.report.document import finding_document, iso
 from loghealth.rules.loader import load_catalog
-from loghealth.settings import Settings
 
 if TYPE_CHECKING:
+    from loghealth.settings import Settings
     from loghealth.store.repository import Store, StoredFinding
 
 __all__ = ["findings_app"]

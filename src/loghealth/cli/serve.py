@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from pydantic import SecretStr, ValidationError
 
 from loghealth.cli.common import fail, stderr
 from loghealth.clock import SystemClock
 from loghealth.rules.loader import CatalogError
-from loghealth.settings import FileSourceSettings, Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from loghealth.runtime.pipeline import Pipeline
+    from loghealth.settings import Settings
     from loghealth.sources.base import Source
 
 __all__ = ["config_app", "db_app", "load_cli_settings", "open_store", "serve_command"]
@@ -35,6 +31,11 @@ DataDirOption = Annotated[Path | None, typer.Option(help="Where the SQLite store
 
 def load_cli_settings(config: Path | None, **overrides: Any) -> Settings:
     """Settings from a config file, the environment and flags; exit 2 with the bad key's path."""
+    import yaml  # settings, pydantic-settings and YAML load only for commands that use them
+    from pydantic import ValidationError
+
+    from loghealth.settings import load_settings
+
     if config is not None and not config.is_file():
         fail(f"--config {config}: no such file")
     try:
@@ -105,10 +106,14 @@ def serve_command(
     """
     # The serve stack (FastAPI, uvicorn, SQLAlchemy, sources) is imported here, not at module
     # level, so that `loghealth scan` does not pay for it at start-up.
+    import asyncio
+    import signal
+
     from loghealth.api.server import api_service, parse_listen
     from loghealth.runtime.heal import heal_service, remediation_problems
     from loghealth.runtime.notify import notify_service
     from loghealth.runtime.serve import discover_common_locations, run_serve
+    from loghealth.settings import FileSourceSettings
     from loghealth.sources.stdin import StdinSource
     from loghealth.store.users import UserStore
 
@@ -203,6 +208,8 @@ config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 
 
 def _masked(value: Any) -> Any:
+    from pydantic import SecretStr
+
     if isinstance(value, SecretStr):
         return "**********"
     if isinstance(value, dict):
@@ -226,6 +233,8 @@ def _described_actions(settings: Settings) -> dict[str, Any]:
 @config_app.command("show")
 def config_show(config: ConfigOption = None) -> None:
     """Print the effective settings (file + environment + defaults) with secrets masked."""
+    from loghealth.settings import Settings
+
     settings = load_cli_settings(config)
     data = {name: _masked(getattr(settings, name)) for name in Settings.model_fields}
     data["sources"] = [_masked(s.model_dump()) for s in settings.sources]
