@@ -15,10 +15,13 @@ property tests in tests/unit/runtime/test_lazy.py check it.
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from loghealth.engine import Matcher
 from loghealth.engine.backends.raw import RawScanner
@@ -39,6 +42,7 @@ _EVERY_LINE = re.compile(rb"\n")
 _LINE_END_CR = re.compile(rb"\r+\n")
 _OPENS_BLOCK = re.compile(rb"Traceback \(most recent call last\)|goroutine \d+ \[")
 r"""`framing`'s block openers, for a printable ASCII line (where `\d` means the same)."""
+_GZIP_MAGIC = b"\x1f\x8b"
 _compiled: dict[bytes, re.Pattern[bytes]] = {}
 
 
@@ -251,23 +255,24 @@ def scan_file_lazily(
     end: int | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> LazyCounts:
-    """Scan bytes [start, end) of a plain (not gzip) file lazily; `start`, `end` are line starts.
+    """Scan bytes [start, end) of a file lazily; `start`, `end` are line starts.
 
+    A gzip file (RFC 1952; found by its magic bytes) is read decompressed, whole: `start` must be
+    0 and `end` None, and `on_bytes` counts decompressed bytes, as `sources.read_lines` does.
     `on_records` receives, in source order and in batches, every record that was fully parsed
     (the only ones that can hit); the others are counted in the result. Lines are numbered from 1
     at `start`. Call only when `can_scan_lazily(log_format, matcher)`.
 
     Raises:
-        InputError: the file cannot be read.
-        ValueError: the matcher has no raw-text prefilter.
+        InputError: the file cannot be read, or its gzip stream is corrupt or truncated.
+        ValueError: the matcher has no raw-text prefilter, or a range of a gzip file is asked for.
     """
     scanner = matcher.raw_scanner()
     if scanner is None:
         raise ValueError("the matcher has no raw-text prefilter")
     scan = _LazyScan(create_parser(log_format), ctx, scanner, on_records)
     try:
-        with path.open("rb") as handle:
-            handle.seek(start)
+        with _open(path, start, end) as handle:
             remaining = None if end is None else end - start
             pending: list[bytes] = []  # a line longer than a block, in parts
             carry = b""
@@ -290,6 +295,18 @@ def scan_file_lazily(
             tail = b"".join(pending)
             if carry or tail:
                 scan.block(b"".join([b"\n", carry, tail, b"\n" if tail else b""]), final=True)
-    except OSError as error:
-        raise InputError(f"{path}: {error.strerror or error}") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
     return scan.finish()
+
+
+def _open(path: Path, start: int, end: int | None) -> BinaryIO:
+    """`path` opened for reading at `start`: decompressing when it is a gzip file."""
+    handle: BinaryIO = path.open("rb")
+    if handle.read(2) == _GZIP_MAGIC:
+        handle.close()
+        if start != 0 or end is not None:
+            raise ValueError("a gzip file can only be scanned whole")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    handle.seek(start)
+    return handle

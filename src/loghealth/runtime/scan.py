@@ -37,7 +37,6 @@ __all__ = [
     "select_records",
 ]
 
-_GZIP_MAGIC = b"\x1f\x8b"
 BATCH_RECORDS = 1024
 """Records matched per engine call: large enough to amortise a prefilter scan, small in memory."""
 
@@ -183,18 +182,12 @@ def lazy_applies(
 ) -> bool:
     """True when `source` can be scanned lazily with the same result as a full parse.
 
-    Needs: `options.lazy`, no `--since`/`--last` (they need every record's time), a plain file
-    (not stdin, not gzip), a format with a quick pattern and a matcher with a raw prefilter.
+    Needs: `options.lazy`, no `--since`/`--last` (they need every record's time), a file (plain
+    or gzip; not stdin), a format with a quick pattern and a matcher with a raw prefilter.
     """
     if not options.lazy or options.since is not None or options.last is not None:
         return False
-    if source.path is None or not can_scan_lazily(log_format, matcher):
-        return False
-    try:
-        with source.path.open("rb") as handle:
-            return handle.read(2) != _GZIP_MAGIC
-    except OSError:
-        return False
+    return source.path is not None and can_scan_lazily(log_format, matcher)
 
 
 def _scan_one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,13 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loghealth.engine import Engine
+from loghealth.parsing import ParseContext
 from loghealth.report import scan_document
 from loghealth.rules.loader import load_catalog
 from loghealth.runtime import ScanOptions, scan_inputs
 from loghealth.runtime import lazy as lazy_module
+from loghealth.runtime.lazy import scan_file_lazily
 from loghealth.runtime.parallel import scan_parallel
 from loghealth.runtime.scan import ScanResult, lazy_applies
-from loghealth.sources import FileInput
+from loghealth.sources import FileInput, InputError
 
 CATALOG = load_catalog()
 MATCHERS = {kind: Engine(CATALOG, engine=kind).matcher for kind in ("fast", "portable")}
@@ -129,6 +132,7 @@ def _scan(paths: list[Path], kind: str, *, lazy: bool, log_format: str | None = 
     block=st.integers(1, 2048),
     newline=st.sampled_from(["\n", "\r\n"]),
     newline_at_end=st.booleans(),
+    packed=st.booleans(),
 )
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -141,9 +145,11 @@ def test_lazy_scan_equals_the_full_parse(
     block: int,
     newline: str,
     newline_at_end: bool,
+    packed: bool,
 ) -> None:
     path = tmp_path / "mixed.log"
-    path.write_bytes((newline.join(lines) + (newline if newline_at_end else "")).encode())
+    data = (newline.join(lines) + (newline if newline_at_end else "")).encode()
+    path.write_bytes(gzip.compress(data) if packed else data)
     full = _scan([path], kind, lazy=False, log_format=log_format)
     with mock.patch.object(lazy_module, "BLOCK_BYTES", block):
         assert _scan([path], kind, lazy=True, log_format=log_format) == full
@@ -182,11 +188,37 @@ def test_lazy_applies_only_where_the_result_is_the_same(tmp_path: Path) -> None:
         ScanOptions(tz=UTC, now=NOW, since=NOW),
     ):
         assert not lazy_applies(source, "python_logging", options, matcher)
-    assert not lazy_applies(source, "log4j", ScanOptions(tz=UTC, now=NOW), matcher)
+    assert not lazy_applies(source, "generic", ScanOptions(tz=UTC, now=NOW), matcher)
     packed = tmp_path / "app.log.gz"
-    packed.write_bytes(b"\x1f\x8b" + b"\x00" * 20)
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
     gz = FileInput(str(packed), packed, packed.stat().st_size)
-    assert not lazy_applies(gz, "python_logging", ScanOptions(tz=UTC, now=NOW), matcher)
+    assert lazy_applies(gz, "python_logging", ScanOptions(tz=UTC, now=NOW), matcher)
+    assert not lazy_applies(
+        FileInput("-", None, 0), "python_logging", ScanOptions(tz=UTC, now=NOW), matcher
+    )
+
+
+def test_a_gzip_file_is_scanned_lazily_and_a_broken_one_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    lines = [_python("INFO", "ok", "10:00:00", 0)] * 2000 + [
+        line for line in EXAMPLES if line.startswith("2")
+    ]
+    packed = tmp_path / "app.log.gz"
+    packed.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    parsed: list[object] = []
+    ctx = ParseContext(tz=UTC, now=NOW, source="app.log.gz")
+    counts = scan_file_lazily(packed, "python_logging", ctx, MATCHERS["fast"], parsed.extend)
+    assert counts.lines == len(lines)
+    assert 0 < counts.parsed_lines < len(lines) // 10  # the quick lines were only counted
+    assert _scan([packed], "fast", lazy=True) == _scan([packed], "fast", lazy=False)
+    with pytest.raises(ValueError, match="whole"):
+        scan_file_lazily(packed, "python_logging", ctx, MATCHERS["fast"], print, start=10)
+    truncated = tmp_path / "cut.log.gz"
+    truncated.write_bytes(packed.read_bytes()[:-40])
+    for lazy in (True, False):
+        with pytest.raises(InputError, match=r"cut\.log\.gz"):
+            _scan([truncated], "fast", lazy=lazy)
 
 
 def test_lazy_chunks_in_parallel_equal_the_full_serial_scan(tmp_path: Path) -> None:
