@@ -82,6 +82,9 @@ _TIMES: tuple[tuple[re.Pattern[str], _TimeReader], ...] = (
     (re.compile(r"(?P<compact>\d{6})[ -](?P<ctime>\d{6})\b"), _compact),
     (re.compile(r"(?P<epoch>1\d{9}(?:\.\d{1,9})?|1\d{12})\b"), _epoch),
 )
+# A character each of `_TIMES` needs, or "": a cheap test before its search (tests check them).
+# Most lines without a time lack `/`; a line without `:` has no time but a compact or epoch one.
+_NEEDS: tuple[str, ...] = ("-", ":", "/", "/", "/", ":", "", "1")
 _HEAD_CHARS = 80
 _LEVEL = re.compile(
     rf"(?:(?<=[\s\[<(|:])|^)(?:(?P<upper>{LEVEL_WORDS_PATTERN})|\[(?P<bracketed>(?i:{LEVEL_WORDS_PATTERN}))\])"
@@ -94,7 +97,9 @@ _SEPARATORS = " \t-:|"
 
 def _find_time(line: str, ctx: ParseContext) -> tuple[datetime | None, int, int]:
     head = line[:_HEAD_CHARS]
-    for pattern, reader in _TIMES:
+    for (pattern, reader), needs in zip(_TIMES, _NEEDS, strict=True):
+        if needs not in head:  # "" is in every head
+            continue
         found = pattern.search(head)
         if found is not None:
             value = reader(found.groupdict(), ctx)

@@ -18,7 +18,8 @@ from loghealth.parsing.timestamps import ISO_PATTERN, from_iso
 
 __all__ = ["PythonLoggingParser"]
 
-_LEVEL = r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE|NOTSET)"
+_LEVEL_WORDS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "TRACE", "NOTSET")
+_LEVEL = rf"(?P<level>{'|'.join(_LEVEL_WORDS)})"
 _TS = rf"(?P<ts>{ISO_PATTERN})"
 _NAME = r"(?P<logger>[A-Za-z_][\w.\-]*)"
 
@@ -54,12 +55,42 @@ _VARIANTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 _DEFAULT_LOGGER = {"gunicorn": "gunicorn", "uvicorn": "uvicorn"}
+# Every layout at once, without group names: a line none of them matches costs one regex.
+_ANY = re.compile(
+    "|".join(
+        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern) + ")" for _, pattern in _VARIANTS
+    )
+)
+# A layout starts with a timestamp (a decimal digit, for `\d`), `[` or a level word.
+_FIRST_CHARS = frozenset("[DIWECFTN")
+# `_LEVEL`'s words (exact case) -> their Level (None for NOTSET)
+_LEVELS = {word: level_from_word(word) for word in _LEVEL_WORDS}
+
+
+def _record(label: str, found: re.Match[str], ctx: ParseContext) -> Parsed:
+    groups = found.groupdict()
+    ts_text = groups.get("ts")
+    fields: dict[str, object] = {"layout": label}
+    pid = groups.get("pid")
+    if pid:
+        fields["pid"] = int(pid)
+    trace_id = groups.get("trace_id")
+    if trace_id:
+        fields["trace_id"] = trace_id
+    return Parsed(
+        from_iso(ts_text, ctx.tz) if ts_text else None,
+        _LEVELS[groups["level"]],
+        groups.get("logger") or _DEFAULT_LOGGER.get(label),
+        groups["msg"],
+        fields,
+    )
 
 
 class PythonLoggingParser:
     """Parser for Python `logging` lines; tracebacks are folded in by the framer.
 
-    Remembers the layout that matched last and tries it first, so a file costs one regex per line.
+    Remembers the layout that matched last and tries it first, so a file costs one regex per line;
+    a line that no layout matches (a traceback line, another format) costs one more.
     """
 
     name = "python_logging"
@@ -74,24 +105,18 @@ class PythonLoggingParser:
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if no known layout fits."""
-        for index, (label, pattern) in enumerate(self._order):
+        order = self._order
+        label, pattern = order[0]
+        found = pattern.match(line)
+        if found is not None:
+            return _record(label, found, ctx)
+        first = line[:1]
+        if not (first in _FIRST_CHARS or first.isdecimal()) or _ANY.match(line) is None:
+            return None
+        for index in range(1, len(order)):
+            label, pattern = order[index]
             found = pattern.match(line)
-            if found is None:
-                continue
-            if index:
-                self._order.insert(0, self._order.pop(index))
-            groups = found.groupdict()
-            ts_text = groups.get("ts")
-            fields: dict[str, object] = {"layout": label}
-            if groups.get("pid"):
-                fields["pid"] = int(groups["pid"])
-            if groups.get("trace_id"):
-                fields["trace_id"] = groups["trace_id"]
-            return Parsed(
-                timestamp=from_iso(ts_text, ctx.tz) if ts_text else None,
-                level=level_from_word(groups["level"]),
-                logger=groups.get("logger") or _DEFAULT_LOGGER.get(label),
-                message=groups["msg"],
-                fields=fields,
-            )
+            if found is not None:
+                order.insert(0, order.pop(index))
+                return _record(label, found, ctx)
         return None

@@ -37,16 +37,39 @@ ISO_PATTERN = (
 """ISO 8601 / RFC 3339 date-time as logs print it (space or T, comma or dot, optional zone)."""
 
 _FRACTION = re.compile(r"([.,])(\d{1,9})")
+# The fast path of `from_iso`: the date and time to the second, a fraction (1-9 digits) and a
+# zone `from_iso` reads the same with or without a fraction (not ` +01:00`: fromisoformat takes
+# `00:00:00 +01:00` but not `00:00:00.5 +01:00`).
+_SPLIT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2})(?:[.,]([0-9]{1,9}))?"
+    r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?| ?UTC| ?GMT|)"
+)
+_SECONDS_MAX = 4096
+# (second, zone) -> (tz, the second in aware UTC or None): logs print many lines per second.
+_SECONDS: dict[tuple[str, str], tuple[tzinfo, datetime | None]] = {}
+# fractions of up to 3 digits (`,123`) -> their timedelta
+_MILLIS: dict[str, timedelta] = {}
+_DAY = timedelta(days=1)
 
 
 def _to_utc(value: datetime, tz: tzinfo) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
+        # `datetime(..., tz)` rather than `value.replace(tzinfo=tz)`: the same value (fold 0),
+        # without `replace`'s keyword parsing (several times slower on CPython 3.11).
+        value = datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tz,
+        )
     return value.astimezone(UTC)
 
 
-def from_iso(text: str, tz: tzinfo) -> datetime | None:
-    """Parse an ISO 8601 / RFC 3339 timestamp (see `ISO_PATTERN`); naive ones are read in `tz`."""
+def _from_iso(text: str, tz: tzinfo) -> datetime | None:
     text = text.strip()
     if text.endswith((" UTC", " GMT")):
         text = text[:-4] + "+00:00"
@@ -56,8 +79,38 @@ def from_iso(text: str, tz: tzinfo) -> datetime | None:
     text = _FRACTION.sub(lambda m: "." + m.group(2)[:6], text, count=1)
     try:
         return _to_utc(datetime.fromisoformat(text), tz)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: beyond year 1-9999 once in UTC
         return None
+
+
+def from_iso(text: str, tz: tzinfo) -> datetime | None:
+    """Parse an ISO 8601 / RFC 3339 timestamp (see `ISO_PATTERN`); naive ones are read in `tz`.
+
+    Surrounding whitespace is ignored; ` UTC`/`GMT` suffixes mean +00:00; digits after the sixth
+    fraction digit are dropped. None for anything `datetime.fromisoformat` rejects or a time
+    outside years 1-9999 in UTC.
+    """
+    split = _SPLIT.fullmatch(text)
+    if split is None:
+        return _from_iso(text, tz)
+    second, fraction, zone = split.groups()
+    # The second's UTC time is cached: `tz` offsets change only on whole seconds, so the
+    # fraction just adds microseconds (and cannot carry past year 9999: the second has none).
+    cached = _SECONDS.get((second, zone))
+    if cached is None or cached[0] is not tz:
+        if len(_SECONDS) >= _SECONDS_MAX:
+            _SECONDS.clear()
+        cached = (tz, _from_iso(second + zone, tz))
+        _SECONDS[(second, zone)] = cached
+    value = cached[1]
+    if value is None or not fraction:
+        return value
+    step = _MILLIS.get(fraction)
+    if step is None:
+        step = timedelta(0, 0, int((fraction + "00000")[:6]))
+        if len(fraction) <= 3:  # at most 1,110 of them
+            _MILLIS[fraction] = step
+    return value + step
 
 
 def from_parts(
@@ -68,12 +121,18 @@ def from_parts(
     tz: tzinfo,
     fraction: str = "",
 ) -> datetime | None:
-    """Build a time from numeric parts and `HH:MM:SS`; `fraction` is the digits after the second."""
+    """Build a time from numeric parts and `HH:MM:SS`; `fraction` is the digits after the second.
+
+    `hms` and the parts are read in `tz`. None for an invalid date or time, or one outside years
+    1-9999 in UTC.
+    """
     try:
-        hour, minute, second = (int(part) for part in hms.split(":"))
+        hour, minute, second = hms.split(":")
         micro = int((fraction + "000000")[:6]) if fraction else 0
-        return _to_utc(datetime(year, month, day, hour, minute, second, micro), tz)  # noqa: DTZ001
-    except (ValueError, TypeError):
+        return datetime(
+            year, month, day, int(hour), int(minute), int(second), micro, tz
+        ).astimezone(UTC)
+    except (ValueError, TypeError, OverflowError):
         return None
 
 
@@ -85,6 +144,11 @@ def from_syslog(month_name: str, day: str, hms: str, ctx: ParseContext) -> datet
     return from_yearless(month, int(day), hms, ctx)
 
 
+# The last context's (now, tz, year of now in tz, now + 1 day): one item, replaced whole.
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_YEARS: list[tuple[datetime, tzinfo, int, datetime]] = [(_NEVER, UTC, 1, _NEVER)]
+
+
 def from_yearless(
     month: int, day: int, hms: str, ctx: ParseContext, fraction: str = ""
 ) -> datetime | None:
@@ -92,10 +156,14 @@ def from_yearless(
 
     The year is the latest that does not put the time more than a day after `ctx.now`.
     """
-    local_now = ctx.now.astimezone(ctx.tz)
-    for year in (local_now.year, local_now.year - 1):
-        value = from_parts(year, month, day, hms, ctx.tz, fraction)
-        if value is not None and value <= ctx.now + timedelta(days=1):
+    now, tz = ctx.now, ctx.tz
+    last_now, last_tz, year, limit = _YEARS[0]
+    if last_now is not now or last_tz is not tz:
+        year, limit = now.astimezone(tz).year, now + _DAY
+        _YEARS[0] = (now, tz, year, limit)
+    for candidate in (year, year - 1):
+        value = from_parts(candidate, month, day, hms, tz, fraction)
+        if value is not None and value <= limit:
             return value
     return None
 

@@ -75,6 +75,8 @@ class AccessLogParser:
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not an access-log line."""
+        if '] "' not in line:  # `_ACCESS` needs it (`[time] "request"`); a cheap first test
+            return None
         found = _ACCESS.match(line)
         if found is None:
             return None

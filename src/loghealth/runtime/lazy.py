@@ -28,7 +28,7 @@ from loghealth.engine.backends.raw import RawScanner
 from loghealth.model import LogRecord
 from loghealth.parsing import Framer, ParseContext, Parser, create_parser
 from loghealth.parsing.framing import is_continuation_line
-from loghealth.parsing.quick import quick_pattern
+from loghealth.parsing.quick import marks_continuations, quick_pattern
 from loghealth.sources import InputError
 
 __all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "decode_line", "scan_file_lazily"]
@@ -152,6 +152,7 @@ class _LazyScan:
         self.parser = parser
         self.scanner = scanner
         self.framer = Framer(parser, ctx, fallback)
+        self.marks_continuations = marks_continuations(parser)
         self.counts = LazyCounts()
         self.on_records = on_records
         self.batch: list[LogRecord] = []
@@ -206,17 +207,21 @@ class _LazyScan:
         self.first_line = line
         return carry
 
-    @staticmethod
-    def _may_fold(data: bytes, opener: int, start: int) -> bool:
+    def _may_fold(self, data: bytes, opener: int, start: int) -> bool:
         """Whether the unsure lines from `start` might fold into the one-line record at `opener`.
 
         They cannot when the first is neither blank (the framer skips a blank line and keeps the
-        record open) nor a continuation line, and the record opens no traceback block (which
-        folds any line): then that line starts the next record, whatever the framer holds.
+        record open) nor a continuation line (by its shape, or by the parser's word when it
+        `marks_continuations`), and the record opens no traceback block (which folds any line):
+        then that line starts the next record, whatever the framer holds.
         """
         text = decode_line(data[start : data.index(b"\n", start)])
         if not text.strip() or is_continuation_line(text):
             return True
+        if self.marks_continuations:
+            parsed = self.parser.parse(text, self.framer.ctx)
+            if parsed is not None and parsed.continuation:
+                return True
         return _OPENS_BLOCK.search(data, opener, start) is not None
 
     def _span(self, block: _Block, start: int, line: int) -> tuple[int, int]:

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loghealth.engine import Engine
-from loghealth.parsing import ParseContext
+from loghealth.parsing import PARSER_NAMES, ParseContext, create_parser
+from loghealth.parsing.quick import quick_pattern
 from loghealth.report import scan_document
 from loghealth.rules.loader import load_catalog
 from loghealth.runtime import ScanOptions, scan_inputs
@@ -24,6 +25,7 @@ from loghealth.runtime.lazy import scan_file_lazily
 from loghealth.runtime.parallel import scan_parallel
 from loghealth.runtime.scan import ScanResult, lazy_applies
 from loghealth.sources import FileInput, InputError
+from tests.unit.parsing.test_quick import SEEDS as QUICK_SEEDS
 
 CATALOG = load_catalog()
 MATCHERS = {kind: Engine(CATALOG, engine=kind).matcher for kind in ("fast", "portable")}
@@ -31,7 +33,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 EXAMPLES = sorted(
     {line for s in CATALOG.signatures if s.spec.examples for line in s.spec.examples.match}
 )
-LAZY_FORMATS = ("python_logging", "syslog_rfc3164", "clf", "json_lines")
+LAZY_FORMATS = tuple(name for name in PARSER_NAMES if quick_pattern(create_parser(name)))
 
 _WORD = st.sampled_from(["user", "cache", "disk", "database is locked", "timeout", "ok", "é", "x"])
 _LEVEL = st.sampled_from(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
@@ -89,6 +91,7 @@ LINE = st.one_of(
     st.builds(_json, _LEVEL, _WORD, _TIME, st.integers(0, 3)),
     st.builds(_clf, _WORD, st.sampled_from([200, 404, 500, 502])),
     st.sampled_from(EXAMPLES),
+    st.sampled_from(QUICK_SEEDS),
     st.sampled_from(
         [
             "Traceback (most recent call last):",
