@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from loghealth.model import Level
 from loghealth.parsing.context import ParseContext
 
-__all__ = ["Parsed", "Parser"]
+__all__ = ["Parsed", "Parser", "parse_line"]
 
 
 @dataclass(slots=True)
@@ -44,3 +44,16 @@ class Parser(Protocol):
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line (no trailing newline) or return None."""
         ...
+
+
+def parse_line(parser: Parser, line: str, ctx: ParseContext) -> Parsed | None:
+    """`parser.parse(line, ctx)`, None where it would raise instead of keeping its promise.
+
+    A safety net for absurd input a parser does not foresee — `int()` of a 5,000-digit pid
+    raises ValueError on CPython 3.11+ — so that such a line is another parser's or raw, never
+    the end of a scan.
+    """
+    try:
+        return parser.parse(line, ctx)
+    except (ValueError, OverflowError, RecursionError, MemoryError):
+        return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loghealth.parsing.base import Parsed, Parser
+from loghealth.parsing.base import Parsed, Parser, parse_line
 from loghealth.parsing.context import ParseContext
 
 __all__ = ["LineChain"]
@@ -30,7 +30,7 @@ class LineChain:
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line with the first parser that understands it; None if none does."""
         for index, parser in enumerate(self._parsers):
-            parsed = parser.parse(line, ctx)
+            parsed = parse_line(parser, line, ctx)
             if parsed is None:
                 continue
             if index:
@@ -38,7 +38,7 @@ class LineChain:
             if parsed.format is None:
                 parsed.format = parser.name
             return parsed
-        parsed = self._last_resort.parse(line, ctx)
+        parsed = parse_line(self._last_resort, line, ctx)
         if parsed is not None and parsed.format is None:
             parsed.format = self._last_resort.name
         return parsed

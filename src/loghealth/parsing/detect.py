@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from loghealth.parsing.base import Parser
+from loghealth.parsing.base import Parser, parse_line
 from loghealth.parsing.chain import LineChain
 from loghealth.parsing.containers import DockerJsonParser, JournaldJsonParser
 from loghealth.parsing.context import ParseContext
@@ -153,7 +153,7 @@ def detect_format(sample: Sequence[str], ctx: ParseContext) -> Detection:
     names = format_names()
     for name in names:
         parser = create_parser(name)
-        parsed = sum(1 for line in lines if parser.parse(line, ctx) is not None)
+        parsed = sum(1 for line in lines if parse_line(parser, line, ctx) is not None)
         scores[name] = parsed / len(lines) if lines else 0.0
     # `generic` scores the union of every format, line by line. A specific format that covers
     # most of what `generic` covers wins: its misses still reach the per-line fallback.

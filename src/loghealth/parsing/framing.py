@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from loghealth.model import LogRecord
-from loghealth.parsing.base import Parsed, Parser
+from loghealth.parsing.base import Parsed, Parser, parse_line
 from loghealth.parsing.context import ParseContext
 
 __all__ = [
@@ -128,7 +128,7 @@ class Framer:
     def push(self, line: str) -> LogRecord | None:
         """Take the next line; return the record it completed, if any."""
         self.line_no += 1
-        parsed = self.parser.parse(line, self.ctx) if line else None
+        parsed = parse_line(self.parser, line, self.ctx) if line else None
         current = self._current
         if parsed is not None and parsed.continuation:
             if current is not None and _has_room(current):
@@ -140,7 +140,8 @@ class Framer:
                 return None
             if not line.strip():
                 return None
-            parsed = self.fallback.parse(line, self.ctx) if self.fallback is not None else None
+            fallback = self.fallback
+            parsed = parse_line(fallback, line, self.ctx) if fallback is not None else None
             if parsed is None:
                 parsed = Parsed(timestamp=None, level=None, logger=None, message=line, format="raw")
             elif parsed.format is None and self.fallback is not None:

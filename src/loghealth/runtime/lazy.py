@@ -27,6 +27,7 @@ from loghealth.engine import Matcher
 from loghealth.engine.backends.raw import RawScanner
 from loghealth.model import LogRecord
 from loghealth.parsing import Framer, ParseContext, Parser, create_parser
+from loghealth.parsing.base import parse_line
 from loghealth.parsing.framing import is_continuation_line
 from loghealth.parsing.quick import marks_continuations, quick_pattern
 from loghealth.sources import InputError
@@ -219,7 +220,7 @@ class _LazyScan:
         if not text.strip() or is_continuation_line(text):
             return True
         if self.marks_continuations:
-            parsed = self.parser.parse(text, self.framer.ctx)
+            parsed = parse_line(self.parser, text, self.framer.ctx)
             if parsed is not None and parsed.continuation:
                 return True
         return _OPENS_BLOCK.search(data, opener, start) is not None

@@ -26,6 +26,7 @@ from loghealth.engine.backends import DatabaseCache, EngineKind
 from loghealth.engine.core import CompactHit, compact_hit
 from loghealth.model import LogRecord
 from loghealth.parsing import ParseContext, create_parser
+from loghealth.parsing.base import parse_line
 from loghealth.rules.loader import Catalog
 from loghealth.runtime.lazy import scan_file_lazily
 from loghealth.runtime.scan import (
@@ -128,7 +129,7 @@ def _boundary_after(
         if position == -1:
             return None
         line = _decode(window[line_start:position])
-        if line and parser.parse(line, ctx) is not None:
+        if line and parse_line(parser, line, ctx) is not None:
             return offset - 1 + line_start
     return None
 

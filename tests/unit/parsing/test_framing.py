@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,3 +110,22 @@ def test_parsers_never_raise(lines: list[str]) -> None:
     assert len(records) <= len(non_blank)
     for record in records:
         assert record.timestamp is None or record.timestamp.tzinfo is not None
+
+
+def test_a_number_too_long_for_int_never_ends_a_scan() -> None:
+    """`int()` refuses over 4,300 digits (CPython 3.11+): such a line is another parser's or raw."""
+    from loghealth.parsing import detect_format
+    from loghealth.parsing.framing import frame_records
+    from tests.unit.parsing.test_quick import SEEDS
+
+    lines = [  # each run of digits in each seed line, in turn, made 5,000 digits long
+        seed[: run.start()] + "9" * 5_000 + seed[run.end() :]
+        for seed in SEEDS
+        for run in re.finditer(r"\d+", seed)
+    ]
+    assert len(lines) > 200
+    for name in PARSER_NAMES:
+        parser, fallback = create_parser(name), create_parser("generic")
+        for line in lines:
+            assert len(list(frame_records([line], parser, CTX, fallback))) == 1, (name, line[:80])
+    detect_format(lines, CTX)
