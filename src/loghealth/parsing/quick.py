@@ -199,14 +199,15 @@ def _logfmt() -> bytes:
     # unescaped and the message (a value, or the line stripped) is in the line. The first key
     # ends within 64 characters, the line within 64 KiB, a level or message key is a pair's key
     # (pairs split one way only), a time key's value is no year 1 or 9999 (`from_iso` would
-    # raise). Possessive: a pair has one reading, so giving one back never helps.
+    # raise). Possessive: a pair has one reading, so giving one back never helps. (65,537 is
+    # written 65,535 + 2: PCRE2, which runs these patterns in the lazy scan, counts to 65,535.)
     key = rb"[\w.\-/@]"
     value = rb'=(?:"[^"\\\n]*"|[^ \t"\n]*)'
     time = rb'(?!(?:time|ts|t|timestamp|date)="?[ \t]*(?:0001|9999))'
     pair = time + key + b"+" + value
     wanted = rb"(?:level|lvl|severity|loglevel|msg|message|event)="
     return (
-        rb"(?![^\n]{65537})(?=(?:" + pair + rb"[ \t]+)*?" + wanted + b")"
+        rb"(?![^\n]{65535}[^\n]{2})(?=(?:" + pair + rb"[ \t]+)*?" + wanted + b")"
         + time + key + b"{1,63}" + value + rb"(?:[ \t]+" + pair + rb")++[ \t]*$"
     )  # fmt: skip
 
