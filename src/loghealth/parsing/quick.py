@@ -55,7 +55,7 @@ from loghealth.parsing.web import (
 from loghealth.parsing.zeek import _DATA as _ZEEK_DATA
 from loghealth.parsing.zeek import ZeekParser
 
-__all__ = ["line_bytes", "marks_continuations", "quick_pattern"]
+__all__ = ["depends_on_state", "line_bytes", "marks_continuations", "quick_pattern"]
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 _NEWLINE_CLASSES = frozenset("WD")
@@ -289,6 +289,11 @@ above."""
 def marks_continuations(parser: Parser) -> bool:
     """True when `parser.parse` may return a continuation and calling it changes no state."""
     return type(parser) in _FOLDING
+
+
+def depends_on_state(parser: Parser) -> bool:
+    """True when `quick_pattern(parser)` changes as the parser parses (its layout order)."""
+    return type(parser) in (PythonLoggingParser, Log4jParser)
 
 
 def quick_pattern(parser: Parser) -> bytes | None:

@@ -29,7 +29,7 @@ from loghealth.model import LogRecord
 from loghealth.parsing import Framer, ParseContext, Parser, create_parser
 from loghealth.parsing.base import parse_line
 from loghealth.parsing.framing import is_continuation_line
-from loghealth.parsing.quick import marks_continuations, quick_pattern
+from loghealth.parsing.quick import depends_on_state, marks_continuations, quick_pattern
 from loghealth.sources import InputError
 
 __all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "decode_line", "scan_file_lazily"]
@@ -200,6 +200,7 @@ class _LazyScan:
         self.scanner = scanner
         self.framer = Framer(parser, ctx, fallback)
         self.marks_continuations = marks_continuations(parser)
+        self.stateful = depends_on_state(parser)
         self.counts = LazyCounts()
         self.on_records = on_records
         self.batch: list[LogRecord] = []
@@ -273,7 +274,7 @@ class _LazyScan:
 
     def _span(self, block: _Block, start: int, line: int) -> tuple[int, int]:
         """Push lines from `start` while the next one is unsure; return (stop, lines pushed)."""
-        data, framer = block.data, self.framer
+        data, framer, stateful = block.data, self.framer, self.stateful
         framer.line_no = line - 1
         position = start
         pushed = 0
@@ -284,7 +285,8 @@ class _LazyScan:
             position = newline + 1
             if position >= block.end:
                 break
-            block.refresh(position)
+            if stateful:
+                block.refresh(position)
             if block.next_unsure(position) != position:
                 break
         self.counts.parsed_lines += pushed

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from loghealth.parsing import ParseContext, create_parser
 from loghealth.parsing.jvm import _LAYOUTS
 from loghealth.parsing.python_logging import _VARIANTS
-from loghealth.parsing.quick import line_bytes, quick_pattern
+from loghealth.parsing.quick import depends_on_state, line_bytes, quick_pattern
 
 FORMATS = (
     "python_logging",
@@ -306,3 +306,14 @@ def test_real_logs_keep_the_contract(shared_data: Path) -> None:
         for fmt, parser in _parsers():
             matched[fmt] += sum(_check(fmt, line, parser) for line in lines)
     assert all(matched.values()), matched
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_only_stateful_parsers_change_their_quick_pattern(fmt: str) -> None:
+    parser = create_parser(fmt)
+    before = quick_pattern(parser)  # type: ignore[arg-type]
+    seen = {before}
+    for line in SEEDS * 2:
+        parser.parse(line, CONTEXTS[0])  # type: ignore[attr-defined]
+        seen.add(quick_pattern(parser))  # type: ignore[arg-type]
+    assert (len(seen) > 1) == depends_on_state(parser)  # type: ignore[arg-type]
