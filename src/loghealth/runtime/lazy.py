@@ -343,7 +343,7 @@ def scan_file_lazily(
                 if cut == 0:
                     pending.append(chunk)
                     continue
-                lines = b"".join([b"\n", carry, *pending, chunk[:cut]])
+                lines = b"".join([b"\n", carry, *pending, memoryview(chunk)[:cut]])
                 pending = [chunk[cut:]]
                 carry = scan.block(lines, final=False)
             tail = b"".join(pending)
