@@ -189,3 +189,11 @@ def test_backends_agree_on_loghub(shared_data: Path) -> None:
     ]
     assert len(records) > 10_000
     _assert_same_hits(records)
+
+
+@given(st.text(st.characters(max_codepoint=0x2100), max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_safe_messages_are_ascii_without_the_separators_str_calls_line_ends(text: str) -> None:
+    from loghealth.engine.backends.fast import _is_safe
+
+    assert _is_safe(text) == (re.search(r"[^\x00-\x1b\x20-\x7f]", text) is None)

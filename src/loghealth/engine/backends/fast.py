@@ -10,9 +10,9 @@ Hyperscan cannot take are candidates for every message, as in the portable prefi
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import accumulate
 
 import hyperscan
 
@@ -23,7 +23,15 @@ from loghealth.engine.backends.hsdb import compile_database
 __all__ = ["FastPrefilter", "hyperscan_problem"]
 
 _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
-_UNSAFE = re.compile(r"[^\x00-\x1b\x20-\x7f]")
+_SEPARATORS = "\x1c\x1d\x1e\x1f"
+
+
+def _is_safe(text: str) -> bool:
+    """Within the dialect's guarantee: ASCII without U+001C-U+001F (which `str` calls line ends).
+
+    Two C passes; ~100x faster than one `re` search for the characters outside on long text.
+    """
+    return text.isascii() and not any(separator in text for separator in _SEPARATORS)
 
 
 def hyperscan_problem(pattern: str) -> str | None:
@@ -96,28 +104,26 @@ class FastPrefilter:
         always = sorted(self.always)
         result: list[Sequence[int]] = [always] * len(messages)
         joined = "\n".join(messages)
-        if _UNSAFE.search(joined) is None:
-            safe = list(range(len(messages)))
+        safe: Sequence[int]
+        if _is_safe(joined):
+            safe = range(len(messages))
         else:
-            safe = [i for i, message in enumerate(messages) if _UNSAFE.search(message) is None]
+            safe = [i for i, message in enumerate(messages) if _is_safe(message)]
             for index in set(range(len(messages))) - set(safe):
                 result[index] = everything
         if self._database is None or not safe:
             return result
         buffer = joined if len(safe) == len(messages) else "\n".join(messages[i] for i in safe)
-        lengths = [len(messages[i]) for i in safe]
-        for position, found in self._scan(self._database, lengths, buffer).items():
-            result[safe[position]] = sorted(found | self.always)
+        # [-1, then the offset of the separator after each message]
+        ends = list(accumulate((len(messages[i]) + 1 for i in safe), initial=-1))
+        for position, found in self._scan(self._database, ends, buffer).items():
+            result[safe[position]] = sorted(found | self.always) if self.always else sorted(found)
         return result
 
     def _scan(
-        self, database: hyperscan.Database, lengths: list[int], buffer: str
+        self, database: hyperscan.Database, ends: list[int], buffer: str
     ) -> dict[int, set[int]]:
-        ends: list[int] = []
-        offset = -1
-        for length in lengths:
-            offset += length + 1
-            ends.append(offset)
+        """Signature ids found per message; message i's separator is at `ends[i + 1]`."""
         hits: list[tuple[int, int]] = []
 
         def on_match(pattern_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
@@ -126,5 +132,5 @@ class FastPrefilter:
         database.scan(buffer.encode("ascii"), match_event_handler=on_match, scratch=self._scratch)
         found: dict[int, set[int]] = {}
         for pattern_id, end in hits:
-            found.setdefault(bisect_left(ends, end), set()).add(pattern_id)
+            found.setdefault(bisect_left(ends, end) - 1, set()).add(pattern_id)
         return found
