@@ -99,6 +99,11 @@ class Log4jParser:
     def __init__(self) -> None:
         self._order = list(_LAYOUTS)
 
+    @property
+    def layout(self) -> str:
+        """The label of the layout tried first (the one that matched last)."""
+        return self._order[0][0]
+
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if no JVM layout fits."""
         if not line or not line[0].isdigit():

@@ -305,5 +305,5 @@ def quick_pattern(parser: Parser) -> bytes | None:
     if kind is PythonLoggingParser:
         return _PYTHON[parser.layout]  # type: ignore[attr-defined]
     if kind is Log4jParser:
-        return _LOG4J[parser._order[0][0]]  # type: ignore[attr-defined]
+        return _LOG4J[parser.layout]  # type: ignore[attr-defined]
     return _STATELESS.get(kind) or _FOLDING.get(kind)
