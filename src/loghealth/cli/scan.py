@@ -57,11 +57,18 @@ def scan_command(
         typer.Option(help="Zone of timestamps without an offset: IANA name, UTC or local."),
     ] = "local",
     last: Annotated[
-        int | None, typer.Option(min=1, help="Only the newest N records of each source.")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Only the newest N records of each source (every line is then parsed: slower).",
+        ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Only records at or after this time (ISO time, or an age: 30m, 2h, 7d)."),
+        typer.Option(
+            help="Only records at or after this time (ISO time, or an age: 30m, 2h, 7d); every "
+            "line is then parsed, which is several times slower on big files."
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
