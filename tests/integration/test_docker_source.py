@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from loghealth.clock import SystemClock
+from loghealth.runtime.pipeline import Pipeline
+from loghealth.runtime.serve import run_serve
+from loghealth.settings import DockerSourceSettings, Settings
 from loghealth.sources._docker_stream import (
     MAX_FRAME_BYTES,
     ContainerStream,
@@ -31,6 +36,8 @@ from loghealth.sources.docker import (
     LogCursor,
     socket_path_from_host,
 )
+from loghealth.store.migrate import create_store_engine
+from loghealth.store.repository import Store
 
 from .conftest import Collector, Engine, run, wait_until
 
@@ -337,3 +344,75 @@ def test_discovery_follows_containers_as_they_come_go_and_restart(container_engi
         run(scenario())
     finally:
         engine.remove(*names.values())
+
+
+BOOM_RULES = """
+signatures:
+  - id: boom
+    patterns: ['BOOM \\d+']
+    severity: error
+    category: bug
+    area: process
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_serve_resumes_a_container_after_a_restart_exactly_once(
+    container_engine: Engine, tmp_path: Path
+) -> None:
+    """Stop serve while a container logs, restart it: every problem line counted exactly once."""
+    name = container_engine.name("serve-resume")
+    total = 60  # ten lines a second: podman's whole-second stamps give ten lines each stamp
+    script = (
+        f"i=0; while [ $i -lt {total} ]; do i=$((i+1)); "
+        "printf '2024-05-01 10:%02d:%02d,000 ERROR app: BOOM %d\\n' $((i/60)) $((i%60)) $i; "
+        "sleep 0.1; done; echo done; exec sleep 1000"
+    )
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(BOOM_RULES)
+    settings = Settings(
+        data_dir=tmp_path,
+        rules=[rules],
+        packs=[],
+        format="python_logging",
+        sources=[
+            DockerSourceSettings(
+                host=f"unix://{container_engine.socket_path}", names=[name], discover_secs=0.2
+            )
+        ],
+    )
+    store = Store(create_store_engine(settings.effective_database_url()))
+
+    def booms() -> int:
+        return sum(f.finding.count for f in store.findings() if f.finding.signature_id == "boom")
+
+    async def serve_until(condition: Callable[[], bool], start: Callable[[], object]) -> None:
+        ready: list[Pipeline] = []
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_serve(settings, SystemClock(), stop, on_ready=ready.append))
+        await wait_until(lambda: bool(ready))
+        start()
+        await wait_until(condition, timeout_secs=60)
+        stop.set()
+        await task
+
+    def logs_done() -> bool:
+        return container_engine.podman("logs", name).endswith("done")
+
+    try:
+        # First run: the container starts after serve; stop while it is still logging.
+        run(serve_until(lambda: booms() >= 10, lambda: container_engine.run(name, script)))
+        first = booms()
+        assert 10 <= first < total
+        assert len(store.container_cursors()) == 1
+        # Down: the container logs the rest (and more than a second's worth) meanwhile.
+        run(wait_until(logs_done, timeout_secs=60))
+        # Second run: resumes after the last committed line; nothing lost, nothing twice.
+        run(serve_until(lambda: booms() >= total, lambda: None))
+        assert booms() == total
+        [stored] = store.container_cursors().values()
+        assert stored.name == name
+    finally:
+        store.engine.dispose()
+        container_engine.remove(name)

@@ -2,8 +2,9 @@
 
 Sources put lines on one bounded queue (back-pressure). Records are framed per source, matched,
 gated (threshold, cooldown, rate limit) and accumulated into a batch that one writer commits in a
-single transaction together with the checkpoints of the lines it covers — so a restart resumes
-after the last committed record: no line lost, none counted twice.
+single transaction together with the checkpoints of the lines it covers (file offsets, container
+log cursors) — so a restart resumes after the last committed record: no line lost, none counted
+twice.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from loghealth.rules.loader import Signature
 from loghealth.runtime.bus import EventBus
 from loghealth.runtime.reload import RuleReloader
 from loghealth.sources.base import Position, Source, SourceLine, SourceStats
+from loghealth.sources.docker import ContainerLine
 from loghealth.store.repository import (
     Batch,
     CheckpointData,
+    ContainerCursorData,
     FindingDelta,
     FindingEvent,
     SourceSnapshot,
@@ -36,6 +39,10 @@ from loghealth.store.repository import (
 )
 
 __all__ = ["Pipeline", "PipelineOptions"]
+
+_After = tuple[Position | None, int, ContainerLine | None]
+"""Where a stream stands after a line: file position, line number, and the container line (its
+`cursor` is the container's position after it) — what a batch checkpoints with a record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +72,7 @@ class _Stream:
     format: str | None = None
     pending: list[SourceLine] = field(default_factory=list)
     last_line_mono: float = 0.0
-    after_last: tuple[Position | None, int] = (None, 0)
+    after_last: _After = (None, 0, None)
     records: int = 0
     unparsed: int = 0
     hits: int = 0
@@ -133,7 +140,7 @@ class Pipeline:
             stream = self._streams[source_id] = _Stream(source_id, kind, ctx, first_line=1)
             stream.format = "pushed"
         for record in records:
-            self._on_record(stream, record, (None, 0))
+            self._on_record(stream, record, (None, 0, None))
         if records:
             self._wake.set()
         return len(records)
@@ -217,7 +224,8 @@ class Pipeline:
         assert stream.framer is not None  # noqa: S101 - set by _start_framer
         before = stream.after_last
         record = stream.framer.push(line.text)
-        stream.after_last = (line.position, stream.framer.line_no)
+        container_line = line if isinstance(line, ContainerLine) else None
+        stream.after_last = (line.position, stream.framer.line_no, container_line)
         if record is not None:
             self._on_record(stream, record, before)
 
@@ -236,9 +244,7 @@ class Pipeline:
                     self._on_record(stream, record, stream.after_last)
 
     # ---- engine -------------------------------------------------------------------------------
-    def _on_record(
-        self, stream: _Stream, record: LogRecord, safe: tuple[Position | None, int]
-    ) -> None:
+    def _on_record(self, stream: _Stream, record: LogRecord, safe: _After) -> None:
         stream.records += 1
         stream.unparsed += record.is_unparsed
         if record.timestamp is not None:
@@ -251,10 +257,15 @@ class Pipeline:
                 for counted in self.gate.admit(hit, signature, self.clock.now()):
                     self._add_hit(counted, signature, engine.redactor)
                     stream.hits += 1
-        position, line_no = safe
+        position, line_no, container_line = safe
         if position is not None:
             self._batch.checkpoints[stream.source_id] = CheckpointData(
                 position.path, position.device, position.inode, position.offset, line_no
+            )
+        if container_line is not None and container_line.cursor is not None:
+            cursor = container_line.cursor
+            self._batch.container_cursors[container_line.container_id] = ContainerCursorData(
+                container_line.source_id.removeprefix("docker:"), cursor.timestamp_ns, cursor.count
             )
         if not self._batch_started:
             self._batch_started = time.monotonic()

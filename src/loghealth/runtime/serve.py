@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +40,7 @@ from loghealth.sources.docker import (
     ContainerDiscovery,
     ContainerStream,
     DockerClient,
+    LogCursor,
     socket_path_from_host,
 )
 from loghealth.sources.syslog import SyslogTcpSource, SyslogUdpSource
@@ -268,23 +270,32 @@ class _FileDiscovery:
 
 
 async def _network_source(
-    setting: SyslogSourceSettings | DockerSourceSettings, clock: Clock
+    setting: SyslogSourceSettings | DockerSourceSettings,
+    clock: Clock,
+    cursors: Mapping[str, LogCursor],
+    closers: AsyncExitStack,
 ) -> Source:
-    """A syslog listener (bound now, so a busy port fails at start) or container discovery."""
+    """A syslog listener (bound now, so a busy port fails at start) or container discovery.
+
+    Container tails resume from `cursors` (stored ones, by container id); the engine client is
+    closed with `closers`.
+    """
     if isinstance(setting, SyslogSourceSettings):
         factory = SyslogUdpSource if setting.protocol == "udp" else SyslogTcpSource
         listener = factory(setting.host, setting.port, clock=clock)
         await listener.bind()
         return listener
     socket_path = socket_path_from_host(setting.host or os.environ.get("DOCKER_HOST"))
+    client = await closers.enter_async_context(DockerClient(socket_path))
     return ContainerDiscovery(
-        DockerClient(socket_path),
+        client,
         interval_secs=setting.discover_secs,
         names=setting.names,
         exclude_names=setting.exclude_names,
         labels=setting.labels,
         streams=frozenset(ContainerStream(s) for s in setting.streams),
         clock=clock,
+        cursors=cursors,
     )
 
 
@@ -318,14 +329,19 @@ async def run_serve(
     pipeline = build_pipeline(settings, clock)
     watcher = FileWatcher()
     await watcher.start()
+    closers = AsyncExitStack()  # engine clients of container sources, closed after the pipeline
     discovery = _FileDiscovery(pipeline, watcher, clock, stop)
     rescans = discovery.rescans
+    cursors = {
+        container_id: LogCursor(stored.timestamp_ns, stored.count)
+        for container_id, stored in pipeline.store.container_cursors().items()
+    }
     for setting in settings.sources:
         if isinstance(setting, FileSourceSettings):
             discovery.start_new(setting, initial=True)
             rescans.append(asyncio.create_task(discovery.rescan(setting, stop)))
         else:
-            pipeline.add_source(await _network_source(setting, clock))
+            pipeline.add_source(await _network_source(setting, clock, cursors, closers))
     for source in extra_sources or []:
         pipeline.add_source(source)
     if extra_sources and not settings.sources:  # only finite sources (stdin): stop at their end
@@ -352,5 +368,6 @@ async def run_serve(
         for task in rescans:
             task.cancel()
         await watcher.close()
+        await closers.aclose()
         pipeline.store.engine.dispose()
     return pipeline

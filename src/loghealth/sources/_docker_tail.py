@@ -35,13 +35,6 @@ ALL_STREAMS: frozenset[ContainerStream] = frozenset(ContainerStream)
 
 
 @dataclass(frozen=True, slots=True)
-class ContainerLine(SourceLine):
-    """A `SourceLine` from a container, with the stream (`stdout`/`stderr`) it was written to."""
-
-    stream: ContainerStream = ContainerStream.STDOUT
-
-
-@dataclass(frozen=True, slots=True)
 class LogCursor:
     """Where a container's tail stands, to resume without reading a line twice.
 
@@ -68,6 +61,20 @@ class LogCursor:
         if timestamp_ns == self.timestamp_ns:
             return LogCursor(timestamp_ns, self.count + 1)
         return self
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerLine(SourceLine):
+    """A `SourceLine` from a container, with the stream (`stdout`/`stderr`) it was written to.
+
+    `container_id` is the engine's id of the container; `cursor` is where its tail stands once
+    this line is handled (None while no line had an engine timestamp): the runtime commits it
+    with the line's effects, so a restart resumes right after the last committed line.
+    """
+
+    stream: ContainerStream = ContainerStream.STDOUT
+    container_id: str = ""
+    cursor: LogCursor | None = None
 
 
 class ContainerSource:
@@ -164,15 +171,19 @@ class ContainerSource:
             return
         if raw.is_truncated:
             self._count(drop="line_too_long")
+        cursor = self.cursor
+        if raw.timestamp_ns is not None:
+            cursor = (cursor or LogCursor(raw.timestamp_ns)).advanced(raw.timestamp_ns)
         line = ContainerLine(
             source_id=self.id,
             text=raw.data.decode("utf-8", errors="replace"),
             received_at=raw.received_at,
             stream=raw.stream,
+            container_id=self.container.id,
+            cursor=cursor,
         )
         await sink(line)
-        if raw.timestamp_ns is not None:
-            self.cursor = (self.cursor or LogCursor(raw.timestamp_ns)).advanced(raw.timestamp_ns)
+        self.cursor = cursor
         self._count(lines_read=1)
 
     def _count_drops(self, demuxer: LogDemuxer) -> None:

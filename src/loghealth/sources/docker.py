@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from loghealth.clock import Clock, SystemClock
@@ -58,7 +58,9 @@ class ContainerDiscovery:
     or vanished is given `stop_grace_secs` to drain, then cancelled. When a container's tail
     restarts (container restarted, stream dropped) it resumes from its `LogCursor`, so no line is
     read twice. Lines older than `start_at` (default: when `run` starts, floored to the second)
-    are not read. `stats` sums all tails; `tails` maps container id to its live source.
+    are not read, except that a container with a cursor in `cursors` (by container id: those the
+    store kept from an earlier run) resumes right after it. `stats` sums all tails; `tails` maps
+    container id to its live source.
 
     Raises (from `run`):
         Exception: whatever the sink raises; engine errors are kept in `stats.error` and retried.
@@ -80,6 +82,7 @@ class ContainerDiscovery:
         start_at: datetime | None = None,
         stop_grace_secs: float = 2.0,
         clock: Clock | None = None,
+        cursors: Mapping[str, LogCursor] | None = None,
     ) -> None:
         self.stats = SourceStats()
         self.tails: dict[str, ContainerSource] = {}
@@ -92,7 +95,7 @@ class ContainerDiscovery:
         self._stop_grace_secs = stop_grace_secs
         self._clock = clock or SystemClock()
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._cursors: OrderedDict[str, LogCursor] = OrderedDict()
+        self._cursors: OrderedDict[str, LogCursor] = OrderedDict(cursors or {})
 
     def _is_selected(self, container: ContainerInfo) -> bool:
         name = container.name

@@ -18,11 +18,20 @@ from sqlalchemy.orm import Session
 
 from loghealth.engine.lifecycle import Action, EventKind, on_action, on_hits, should_auto_resolve
 from loghealth.model import Area, Category, Finding, FindingState, Severity
-from loghealth.store.tables import CheckpointRow, FindingEventRow, FindingRow, HitRow, SourceRow
+from loghealth.store.tables import (
+    CheckpointRow,
+    ContainerCursorRow,
+    FindingEventRow,
+    FindingRow,
+    HitRow,
+    SourceRow,
+)
 
 __all__ = [
+    "CONTAINER_CURSORS_KEPT",
     "Batch",
     "CheckpointData",
+    "ContainerCursorData",
     "FindingDelta",
     "FindingEvent",
     "SourceSnapshot",
@@ -33,6 +42,11 @@ __all__ = [
 
 HITS_PER_FINDING = 50
 """Recent hits kept per finding (older ones are pruned at every commit)."""
+
+CONTAINER_CURSORS_KEPT = 4096
+"""Container cursors kept, the most recently updated first (older rows go at every commit that
+writes cursors). A count, not an age: a container that is quiet for months keeps its cursor, and
+containers recreated again and again (each a new id) cannot grow the table without bound."""
 
 
 def fingerprint(signature_id: str, source_id: str) -> str:
@@ -69,6 +83,19 @@ class CheckpointData:
     line_no: int
 
 
+@dataclass(frozen=True, slots=True)
+class ContainerCursorData:
+    """Where a container's tail stands after its last committed line (a `LogCursor`).
+
+    `timestamp_ns` is the engine timestamp of that line (UNIX nanoseconds); `count` is how many
+    delivered lines carry exactly that timestamp; `name` is the container's name.
+    """
+
+    name: str
+    timestamp_ns: int
+    count: int
+
+
 @dataclass(slots=True)
 class SourceSnapshot:
     """A source's counters at batch time."""
@@ -92,10 +119,11 @@ class Batch:
 
     deltas: dict[str, FindingDelta] = field(default_factory=dict)
     checkpoints: dict[str, CheckpointData] = field(default_factory=dict)
+    container_cursors: dict[str, ContainerCursorData] = field(default_factory=dict)  # by id
     sources: dict[str, SourceSnapshot] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.deltas or self.checkpoints or self.sources)
+        return bool(self.deltas or self.checkpoints or self.container_cursors or self.sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +219,8 @@ class Store:
                         updated_at=now,
                     )
                 )
+            if batch.container_cursors:
+                self._write_container_cursors(session, batch.container_cursors, now)
             for source_id, snapshot in batch.sources.items():
                 session.merge(
                     SourceRow(
@@ -210,6 +240,30 @@ class Store:
                     )
                 )
         return events
+
+    @staticmethod
+    def _write_container_cursors(
+        session: Session, cursors: dict[str, ContainerCursorData], now: datetime
+    ) -> None:
+        for container_id, cursor in cursors.items():
+            session.merge(
+                ContainerCursorRow(
+                    container_id=container_id,
+                    name=cursor.name,
+                    timestamp_ns=cursor.timestamp_ns,
+                    count=cursor.count,
+                    updated_at=now,
+                )
+            )
+        session.flush()
+        keep = (
+            select(ContainerCursorRow.container_id)
+            .order_by(ContainerCursorRow.updated_at.desc(), ContainerCursorRow.container_id)
+            .limit(CONTAINER_CURSORS_KEPT)
+        )
+        session.execute(
+            delete(ContainerCursorRow).where(ContainerCursorRow.container_id.not_in(keep))
+        )
 
     def _apply_delta(
         self, session: Session, key: str, delta: FindingDelta, now: datetime
@@ -414,6 +468,14 @@ class Store:
             return {
                 r.source_id: CheckpointData(r.path, r.device, r.inode, r.offset, r.line_no)
                 for r in session.scalars(select(CheckpointRow))
+            }
+
+    def container_cursors(self) -> dict[str, ContainerCursorData]:
+        """Saved cursors of container tails, by container id."""
+        with Session(self.engine) as session:
+            return {
+                r.container_id: ContainerCursorData(r.name, r.timestamp_ns, r.count)
+                for r in session.scalars(select(ContainerCursorRow))
             }
 
     def sources(self) -> list[SourceRow]:

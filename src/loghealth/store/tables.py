@@ -30,6 +30,7 @@ __all__ = [
     "CheckpointRow",
     "ClientLogEntryRow",
     "ClientRow",
+    "ContainerCursorRow",
     "FindingEventRow",
     "FindingRow",
     "HitRow",
@@ -107,6 +108,23 @@ class CheckpointRow(Base):
     inode: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
     line_no: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+
+
+class ContainerCursorRow(Base):
+    """Where a container's tail stopped: the `LogCursor` after its last committed line.
+
+    Keyed by container id (a recreated container has a new id and starts afresh); `name` is the
+    container's name when the cursor was written (its source id is `docker:<name>`).
+    """
+
+    __tablename__ = "container_cursors"
+    __table_args__ = (Index("ix_container_cursors_updated_at", "updated_at"),)
+
+    container_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    timestamp_ns: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime]
 
 

@@ -6,11 +6,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from loghealth.engine.lifecycle import Action, EventKind
 from loghealth.model import Area, Category, FindingState, Severity
+from loghealth.store import repository
 from loghealth.store.migrate import create_store_engine, migrate
-from loghealth.store.repository import Batch, CheckpointData, FindingDelta, Store, fingerprint
+from loghealth.store.repository import (
+    Batch,
+    CheckpointData,
+    ContainerCursorData,
+    FindingDelta,
+    SourceSnapshot,
+    Store,
+    fingerprint,
+)
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -124,3 +134,47 @@ def test_checkpoints_round_trip(store: Store) -> None:
     store.commit(Batch(checkpoints={"file:/x": CheckpointData("/x", 1, 2, 400, 15)}), T0)
     assert store.checkpoints() == {"file:/x": CheckpointData("/x", 1, 2, 400, 15)}
     assert fingerprint("disk-full", "a.log") not in store.fingerprints()
+
+
+def test_container_cursors_round_trip_with_the_findings_of_their_batch(store: Store) -> None:
+    assert store.container_cursors() == {}
+    batch = _batch(2, source="docker:web")
+    batch.container_cursors["abc"] = ContainerCursorData("web", 1_714_557_600_000_000_000, 3)
+    store.commit(batch, T0)
+    later = ContainerCursorData("web", 1_714_557_601_000_000_000, 1)
+    store.commit(Batch(container_cursors={"abc": later, "def": later}), T0)
+    assert store.container_cursors() == {"abc": later, "def": later}
+    [finding] = store.findings()
+    assert finding.finding.count == 2
+
+
+def test_a_failed_batch_writes_no_container_cursor(store: Store) -> None:
+    batch = _batch(source="docker:web")
+    batch.container_cursors["abc"] = ContainerCursorData("web", 10, 1)
+    # Written after the cursors in the same transaction: a naive time makes the commit fail.
+    naive = T0.replace(tzinfo=None)
+    batch.sources["docker:web"] = SourceSnapshot(
+        "docker", None, "running", 1, 1, 0, 9, 1, {}, naive
+    )
+    with pytest.raises(StatementError, match="naive"):
+        store.commit(batch, T0)
+    assert store.container_cursors() == {}
+    assert store.findings() == []
+
+
+def test_only_the_newest_container_cursors_are_kept(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "CONTAINER_CURSORS_KEPT", 3)
+    for n in range(5):
+        cursor = ContainerCursorData(f"c{n}", n, 1)
+        store.commit(Batch(container_cursors={f"id{n}": cursor}), T0 + timedelta(minutes=n))
+    assert sorted(store.container_cursors()) == ["id2", "id3", "id4"]
+    # Updating an old cursor makes it one of the newest again.
+    store.commit(
+        Batch(container_cursors={"id2": ContainerCursorData("c2", 9, 2)}), T0 + timedelta(hours=1)
+    )
+    store.commit(
+        Batch(container_cursors={"id5": ContainerCursorData("c5", 5, 1)}), T0 + timedelta(hours=2)
+    )
+    assert sorted(store.container_cursors()) == ["id2", "id4", "id5"]
