@@ -233,6 +233,10 @@ class RemediationSettings(_Strict):
 
     Actions are defined here only (never through the API). `enabled` is the kill switch: off by
     default, so configured actions are audited as `skipped_disabled` until an admin turns it on.
+    An admin can also pause automatic runs at runtime (`PUT /api/v1/actions/pause`, kept in the
+    store across restarts; audited as `skipped_paused`). The audit (`remediation_runs`) keeps
+    `audit_retention_days` days and at most `audit_max_runs` rows, pruned by `serve` at start
+    and then at most hourly (when finding events arrive).
     """
 
     enabled: bool = Field(False, description="the global kill switch: actions run only when true")
@@ -250,6 +254,12 @@ class RemediationSettings(_Strict):
     max_concurrent_runs: int = Field(4, ge=1, le=64, description="actions running at once")
     queue_size: int = Field(
         1000, ge=1, description="events waiting for a decision (oldest dropped)"
+    )
+    audit_retention_days: int = Field(
+        90, ge=1, le=36_500, description="audited runs older than this are deleted (days)"
+    )
+    audit_max_runs: int = Field(
+        100_000, ge=100, description="audited runs kept at most (the oldest beyond are deleted)"
     )
 
     @model_validator(mode="after")

@@ -171,3 +171,60 @@ def test_rules_may_only_name_configured_actions(database_url: str, tmp_path: Pat
         assert cleared.status_code == 200 and "auto_heal" not in cleared.json()["spec"]
 
     run_api(settings_with(database_url, tmp_path), scenario)
+
+
+def test_pause_round_trip_kept_across_a_new_app(database_url: str, tmp_path: Path) -> None:
+    settings = settings_with(database_url, tmp_path)
+
+    async def pause(api: Api) -> None:
+        admin = api.auth("admin")
+        state = await api.http.get("/api/v1/actions/pause", headers=admin)
+        assert state.json() == {"is_paused": False, "reason": "", "actor": None, "changed_at": None}
+        paused = await api.http.put(
+            "/api/v1/actions/pause", json={"is_paused": True, "reason": "restart loop"},
+            headers=admin,
+        )  # fmt: skip
+        assert paused.status_code == 200, paused.text
+        body = paused.json()
+        assert (body["is_paused"], body["reason"], body["actor"]) == (
+            True, "restart loop", "token:test-admin",
+        )  # fmt: skip
+        assert api.context.remediation_pause.is_paused() is True  # the runner's cache, at once
+        assert api.pipeline is not None and api.pipeline.remediation_pause.is_paused() is True
+        again = await api.http.put(
+            "/api/v1/actions/pause", json={"is_paused": True, "reason": "x"}, headers=admin
+        )
+        assert again.json() == body  # no flip: who and since when stay
+        for bad in ({"is_paused": "maybe"}, {"is_paused": True, "reason": "x" * 501},
+                    {"is_paused": True, "why": "x"}, {}):  # fmt: skip
+            refused = await api.http.put("/api/v1/actions/pause", json=bad, headers=admin)
+            assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+        viewer = await api.http.put(
+            "/api/v1/actions/pause", json={"is_paused": False}, headers=api.auth("viewer")
+        )
+        assert viewer.status_code == 403 and viewer.headers["content-type"] == PROBLEM
+
+        # a manual run is allowed while paused (pausing is about automatic runs)
+        finding_id = add_finding(api)
+        ran = await api.http.post(
+            "/api/v1/actions/echo/run", params={"finding_id": finding_id}, headers=admin
+        )
+        assert ran.status_code == 200 and ran.json()["status"] == "succeeded"
+
+    async def resume(api: Api) -> None:
+        admin = api.auth("admin")
+        listed = (await api.http.get("/api/v1/actions", headers=admin)).json()
+        assert listed["pause"]["is_paused"] is True
+        assert listed["pause"]["reason"] == "restart loop"
+        resumed = await api.http.put(
+            "/api/v1/actions/pause", json={"is_paused": False}, headers=api.auth("superadmin")
+        )
+        assert resumed.status_code == 200
+        assert (resumed.json()["is_paused"], resumed.json()["actor"]) == (
+            False, "token:test-superadmin",
+        )  # fmt: skip
+        state = (await api.http.get("/api/v1/actions/pause", headers=admin)).json()
+        assert state == resumed.json()
+
+    run_api(settings, pause)
+    run_api(settings, resume, with_pipeline=False)  # a new app and store over the same database

@@ -82,6 +82,8 @@ ROUTES: list[tuple[str, str, str, str, Any]] = [
      VIEWER, None),
     ("GET", "/api/v1/deliveries", "/api/v1/deliveries?status=failed", VIEWER, None),
     ("GET", "/api/v1/actions", "/api/v1/actions", ADMIN, None),
+    ("GET", "/api/v1/actions/pause", "/api/v1/actions/pause", ADMIN, None),
+    ("PUT", "/api/v1/actions/pause", "/api/v1/actions/pause", ADMIN, {"is_paused": False}),
     ("GET", "/api/v1/actions/runs", "/api/v1/actions/runs?status=failed", VIEWER, None),
     ("GET", "/api/v1/actions/runs/{run_id}", "/api/v1/actions/runs/1", VIEWER, None),
     ("POST", "/api/v1/actions/{name}/run", "/api/v1/actions/nope/run?finding_id=1", ADMIN, None),

@@ -95,10 +95,12 @@ def test_the_pages_render_with_data_and_no_console_errors(
         assert _rows(tab, "clients-table", "data-client-id") == 3
         assert page.locator("tr[data-client-id=kiosk-2] td .pill").first.inner_text() == "Critical"
         assert page.locator("tr[data-client-id=kiosk-3] td .pill").first.inner_text() == "Offline"
+        assert page.locator("tr[data-client-id=kiosk-2] [data-testid=rotate-key]").count() == 1
         _shot(tab, f"clients-{scheme}")
         tab.goto("/clients/kiosk-2")
         assert page.get_by_test_id("client-status").inner_text() == "Critical"
         assert "SIGSEGV" in page.get_by_test_id("log-table").inner_text()
+        assert page.get_by_test_id("client-admin").get_by_test_id("delete-client").count() == 1
         page.locator("details.context summary").first.click()
         _shot(tab, f"client-{scheme}")
         tab.goto("/rules")
@@ -188,6 +190,40 @@ def test_an_admin_follows_and_stops_a_path(tab: Tab, server: LiveServe) -> None:
     assert tab.errors == []
 
 
+def test_an_admin_rotates_a_client_key(tab: Tab, server: LiveServe) -> None:
+    tab.login()
+    tab.goto("/clients/kiosk-3")
+    page = tab.page
+    questions: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_test_id("delete-client").click()  # dismissed: nothing is deleted
+    assert "its ingest key and all its stored log entries" in questions[0]
+    assert "Its findings stay." in questions[0]
+    assert server.api("/clients/kiosk-3").status_code == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("client-admin").get_by_test_id("rotate-key").click()
+    page.get_by_test_id("new-key").wait_for()
+    key = page.get_by_test_id("new-key-value").input_value()
+    assert key.startswith("lhk_") and key not in page.url
+    assert page.url == f"{server.url}/clients/kiosk-3"  # a reload shows no key and posts nothing
+    assert "stopped working" in page.get_by_test_id("old-key-warning").inner_text()
+    _shot(tab, "client-new-key-light")
+    pushed = httpx.post(
+        f"{server.url}/api/v1/clients/kiosk-3/logs", timeout=10,
+        json={"entries": [{"level": "INFO", "message": "new key works"}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )  # fmt: skip
+    assert pushed.status_code == 202
+    page.reload()
+    assert page.get_by_test_id("new-key").count() == 0 and key not in page.content()
+    assert tab.errors == []
+
+
 def test_viewers_see_no_buttons_that_change_anything(tab: Tab, server: LiveServe) -> None:
     tab.login("viewer")
     page = tab.page
@@ -200,9 +236,13 @@ def test_viewers_see_no_buttons_that_change_anything(tab: Tab, server: LiveServe
     tab.goto("/rules/edit?id=flux-failed")
     assert page.get_by_test_id("save-rule").count() == 0
     assert page.locator("#rule-patterns").is_disabled()
+    tab.goto("/clients")
+    assert page.get_by_test_id("rotate-key").count() == 0
+    assert page.get_by_test_id("delete-client").count() == 0
     tab.goto("/clients/kiosk-2")
     assert page.get_by_test_id("log-table").count() == 0
     assert page.get_by_test_id("viewer-note").count() == 1
+    assert page.get_by_test_id("client-admin").count() == 0
     assert tab.errors == []
 
 

@@ -28,6 +28,7 @@ from loghealth.runtime.pipeline import Pipeline
 from loghealth.settings import Settings
 from loghealth.store.clients import ClientStore
 from loghealth.store.queries import FindingReader
+from loghealth.store.remediation import PauseSwitch, RemediationStore
 from loghealth.store.repository import Store
 from loghealth.store.tokens import CLIENT_KEY_PREFIX, TOKEN_PREFIX, Role, TokenStore
 
@@ -91,7 +92,8 @@ class ApiContext:
     """Everything routes share. `pipeline` is None when the API runs without `serve`.
 
     `stopping` is set when the server shuts down: live streams (SSE) end, so an open stream
-    never holds the server up.
+    never holds the server up. `remediation_pause` is the pipeline's (so a pause reaches the
+    runner at once) or, without a pipeline, one of its own over the store.
     """
 
     settings: Settings
@@ -107,6 +109,7 @@ class ApiContext:
     tokens: TokenStore = field(init=False)
     limiter: RequestRateLimiter = field(init=False)
     writer: EntryWriter = field(init=False)
+    remediation_pause: PauseSwitch = field(init=False)
     _auth_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
     _catalog: Catalog | None = None
 
@@ -122,6 +125,9 @@ class ApiContext:
         )
         if self.pipeline is not None:
             self.bus = self.pipeline.bus
+            self.remediation_pause = self.pipeline.remediation_pause  # the runner's, shared
+        else:
+            self.remediation_pause = PauseSwitch(RemediationStore(engine))
 
     @property
     def catalog(self) -> Catalog:

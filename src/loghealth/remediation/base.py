@@ -29,8 +29,9 @@ class RunStatus(enum.StrEnum):
 
     `running` until the action ends; `succeeded` / `failed` (non-zero exit, HTTP status >= 400) /
     `timed_out` / `error` (could not start, refused, crashed) after it ran. The others record a
-    decision not to run: `dry_run`, `skipped_cooldown`, `skipped_disabled` (kill switch off) and
-    `unknown_action` (a signature names an action the config does not define).
+    decision not to run: `dry_run`, `skipped_cooldown`, `skipped_disabled` (kill switch off),
+    `skipped_paused` (an admin paused automatic runs) and `unknown_action` (a signature names an
+    action the config does not define).
     """
 
     RUNNING = "running"
@@ -41,6 +42,7 @@ class RunStatus(enum.StrEnum):
     DRY_RUN = "dry_run"
     SKIPPED_COOLDOWN = "skipped_cooldown"
     SKIPPED_DISABLED = "skipped_disabled"
+    SKIPPED_PAUSED = "skipped_paused"
     UNKNOWN_ACTION = "unknown_action"
 
     @property

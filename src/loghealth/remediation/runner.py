@@ -1,9 +1,11 @@
 """Remediation: the runner — decide whether an action runs, run it in the background, audit it.
 
 Decisions, in order: an action the config does not define is `unknown_action`; the kill switch
-off is `skipped_disabled`; a run (or dry run) of the same action within its `cooldown_secs`
-(on the clock, read from the audit so it survives restarts) is `skipped_cooldown`; dry-run mode
-is `dry_run`; else the action runs as its own task (at most `max_concurrent_runs` at once).
+off is `skipped_disabled`; an automatic run while an admin has paused remediation is
+`skipped_paused` (a person's run is not paused); a run (or dry run) of the same action within
+its `cooldown_secs` (on the clock, read from the audit so it survives restarts) is
+`skipped_cooldown`; dry-run mode is `dry_run`; else the action runs as its own task (at most
+`max_concurrent_runs` at once).
 Nothing an action does — fail, hang, raise — reaches the caller: it becomes an audited status.
 """
 
@@ -82,6 +84,8 @@ class Remediator:
         log: the audit.
         clock: decision, start and finish times (and so the cooldown).
         redact: applied to output and errors before they are audited.
+        is_paused: whether automatic runs are paused now (asked before each one, from a
+            thread: it may read the store; `loghealth.store.remediation.PauseSwitch`).
     """
 
     def __init__(
@@ -91,22 +95,31 @@ class Remediator:
         log: RunLog,
         clock: Clock,
         redact: Callable[[str], str] = str,
+        is_paused: Callable[[], bool] = lambda: False,
     ) -> None:
         self.settings = settings
         self.actions = dict(actions)
         self.log = log
         self.clock = clock
         self.redact = redact
+        self.is_paused = is_paused
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def decide(self, name: str, now: datetime, *, check_cooldown: bool = True) -> RunStatus:
-        """The decision for `name` now (`running` means: run it). Reads the audit (blocking)."""
+    def decide(
+        self, name: str, now: datetime, *, check_cooldown: bool = True, check_pause: bool = True
+    ) -> RunStatus:
+        """The decision for `name` now (`running` means: run it). Reads the audit (blocking).
+
+        `check_cooldown` and `check_pause` are False for a person's run (`run_now`).
+        """
         action = self.actions.get(name)
         if action is None:
             return RunStatus.UNKNOWN_ACTION
         if not self.settings.enabled:
             return RunStatus.SKIPPED_DISABLED
+        if check_pause and self.is_paused():
+            return RunStatus.SKIPPED_PAUSED
         if check_cooldown and action.cooldown_secs > 0:
             cooling = [str(s) for s in RunStatus if s.starts_cooldown]
             last = self.log.last_started_at(name, cooling)
@@ -119,19 +132,23 @@ class Remediator:
 
         Returns the audit id, or None when the audit could not be written (logged, not raised).
         """
-        return await self._begin(context, actor, check_cooldown=True, wait=False)
+        return await self._begin(context, actor, automatic=True, wait=False)
 
     async def run_now(self, context: ActionContext, actor: str) -> int | None:
-        """A person's run: like `submit` without the cooldown, and awaited to its end."""
-        return await self._begin(context, actor, check_cooldown=False, wait=True)
+        """A person's run: like `submit` without the cooldown or the pause, awaited to its end."""
+        return await self._begin(context, actor, automatic=False, wait=True)
 
     async def _begin(
-        self, context: ActionContext, actor: str, *, check_cooldown: bool, wait: bool
+        self, context: ActionContext, actor: str, *, automatic: bool, wait: bool
     ) -> int | None:
         now = self.clock.now()
-        try:
+        try:  # automatic runs (`submit`) check the cooldown and the pause, a person's do not
             status = await asyncio.to_thread(
-                self.decide, context.action, now, check_cooldown=check_cooldown
+                self.decide,
+                context.action,
+                now,
+                check_cooldown=automatic,
+                check_pause=automatic,
             )
             run_id = await asyncio.to_thread(self._record, context, actor, status, now)
         except Exception:  # the audit is down: say so, never stop the engine
@@ -153,6 +170,8 @@ class Remediator:
             output = action.preview(context)
         elif status is RunStatus.SKIPPED_DISABLED:
             error = "remediation is disabled (remediation.enabled: false)"
+        elif status is RunStatus.SKIPPED_PAUSED:
+            error = "automatic remediation is paused (PUT /api/v1/actions/pause)"
         elif status is RunStatus.SKIPPED_COOLDOWN and action is not None:
             error = f"ran less than {action.cooldown_secs} s ago (cooldown_secs)"
         elif status is RunStatus.UNKNOWN_ACTION:

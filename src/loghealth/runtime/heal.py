@@ -4,13 +4,17 @@ A `serve` service: it subscribes to the pipeline's event bus (a bounded queue: w
 cannot keep up, the oldest events are dropped and counted by the bus, the engine never waits),
 looks up the action of each event's signature (`remediation.auto_heal` in the config, else the
 signature's or rule's `auto_heal`) and hands it to the `Remediator`, which decides, runs in the
-background and audits (`store.remediation`).
+background and audits (`store.remediation`). It asks the pipeline's `remediation_pause` (shared
+with the API, read from the store at start) before each run, and prunes the audit at start and
+then every `PRUNE_EVERY_SECS`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -26,18 +30,25 @@ from loghealth.store.remediation import RemediationStore
 from loghealth.store.repository import FindingEvent, StoredFinding
 
 __all__ = [
+    "PRUNE_EVERY_SECS",
     "SHUTDOWN_GRACE_SECS",
     "action_for",
     "build_remediator",
     "egress_allow",
     "heal_context",
     "heal_service",
+    "prune_audit",
     "remediation_problems",
     "run_remediation",
 ]
 
 SHUTDOWN_GRACE_SECS = 5.0
 """How long running actions may go on after `serve` is asked to stop (then they are killed)."""
+
+PRUNE_EVERY_SECS = 3600
+"""How often (on the clock, checked when an event arrives) the audit's retention is applied."""
+
+_log = logging.getLogger(__name__)
 
 
 def egress_allow(settings: Settings) -> list[str]:
@@ -106,12 +117,17 @@ def heal_context(
 
 
 def build_remediator(
-    settings: Settings, store_engine: Engine, clock: Clock, catalog: Catalog | None = None
+    settings: Settings,
+    store_engine: Engine,
+    clock: Clock,
+    catalog: Catalog | None = None,
+    is_paused: Callable[[], bool] = lambda: False,
 ) -> Remediator:
     """A `Remediator` over the configured actions, auditing into the store of `store_engine`.
 
     Output is redacted like finding samples (`redact` strings, the packs' patterns) and also
-    hides every action secret (environment and header values).
+    hides every action secret (environment and header values). `is_paused` is asked before
+    each automatic run (`PauseSwitch.is_paused`; the API's manual runs are not paused).
     """
     remediation = settings.remediation
     redactor = Redactor(
@@ -119,7 +135,28 @@ def build_remediator(
         catalog.redact_patterns() if catalog is not None else (),
     )
     actions = build_actions(remediation, egress_allow(settings))
-    return Remediator(remediation, actions, RemediationStore(store_engine), clock, redactor.redact)
+    return Remediator(
+        remediation,
+        actions,
+        RemediationStore(store_engine),
+        clock,
+        redactor.redact,
+        is_paused=is_paused,
+    )
+
+
+def prune_audit(store: RemediationStore, settings: RemediationSettings, now: datetime) -> int:
+    """Apply the audit's retention (`audit_retention_days`, `audit_max_runs`) as of `now`.
+
+    Returns how many runs were deleted; never raises (a failure is logged: the next prune
+    tries again).
+    """
+    before = now - timedelta(days=settings.audit_retention_days)
+    try:
+        return store.prune(before=before, keep_count=settings.audit_max_runs)
+    except Exception:
+        _log.exception("remediation: the audit could not be pruned")
+        return 0
 
 
 async def run_remediation(
@@ -131,14 +168,28 @@ async def run_remediation(
 ) -> None:
     """Fire auto-heal actions for the pipeline's finding events until `stop` is set.
 
+    The pause is read from the store first (a restart keeps an admin's pause), then asked from
+    memory before each run. The audit is pruned at start and every `PRUNE_EVERY_SECS` after.
     On stop, runs still going get `grace_secs`, then are killed (audited as `error`). The
     configuration's problems (`remediation_problems`) are for the caller to report.
     """
     remediation = settings.remediation
     queue = pipeline.bus.subscribe(maxsize=remediation.queue_size)
-    remediator = build_remediator(settings, pipeline.store.engine, clock, pipeline.engine.catalog)
+    pause = pipeline.remediation_pause
+    remediator = build_remediator(
+        settings, pipeline.store.engine, clock, pipeline.engine.catalog, pause.is_paused
+    )
+    audit, pruned_at = RemediationStore(pipeline.store.engine), clock.now()
     try:
+        try:
+            await asyncio.to_thread(pause.load)
+        except Exception:  # each decision reads it again; none runs until it can be read
+            _log.exception("remediation: the pause state could not be read")
+        await asyncio.to_thread(prune_audit, audit, remediation, pruned_at)
         while (event := await next_event(queue, stop)) is not None:
+            if clock.now() - pruned_at >= timedelta(seconds=PRUNE_EVERY_SECS):
+                pruned_at = clock.now()
+                await asyncio.to_thread(prune_audit, audit, remediation, pruned_at)
             context = heal_context(pipeline, remediation, event)
             if context is not None:
                 await remediator.submit(context)

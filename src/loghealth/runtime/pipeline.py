@@ -27,6 +27,7 @@ from loghealth.runtime.bus import EventBus
 from loghealth.runtime.reload import RuleReloader
 from loghealth.sources.base import Position, Source, SourceLine, SourceStats
 from loghealth.sources.docker import ContainerLine
+from loghealth.store.remediation import PauseSwitch, RemediationStore
 from loghealth.store.repository import (
     Batch,
     CheckpointData,
@@ -98,6 +99,8 @@ class Pipeline:
         self.clock = clock
         self.options = options
         self.bus = bus or EventBus()
+        # shared with the API under serve: a pause set through it stops the next automatic run
+        self.remediation_pause = PauseSwitch(RemediationStore(store.engine))
         self.reloader = reloader
         self.gate = HitGate(rate_limit=options.rate_limit)
         self.sources: dict[str, Source] = {}

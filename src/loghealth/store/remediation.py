@@ -1,22 +1,37 @@
 """Store: the remediation audit — every action run, dry run and skip (the `remediation_runs` table).
 
 Rows are written by the remediation runner (one when it decides, updated when a run ends) and
-read by the API. Statuses are the values of `loghealth.remediation.RunStatus` (kept as text here:
-the store does not depend on the remediation stage). Times are aware UTC.
+read by the API; `prune` bounds the table (by age and by count). Statuses are the values of
+`loghealth.remediation.RunStatus` (kept as text here: the store does not depend on the
+remediation stage). Times are aware UTC. The runtime pause of automatic remediation is kept
+beside it (`remediation_pauses`, one row per flip) and cached in memory by `PauseSwitch`.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from loghealth.store.tables import RemediationRunRow
+from loghealth.store.tables import RemediationPauseRow, RemediationRunRow
 
-__all__ = ["RemediationStore", "RunFilter", "StoredRun"]
+__all__ = [
+    "PAUSE_REFRESH_SECS",
+    "PauseState",
+    "PauseSwitch",
+    "RemediationStore",
+    "RunFilter",
+    "StoredRun",
+]
+
+PAUSE_REFRESH_SECS = 5.0
+"""How long `PauseSwitch` trusts its cached state before reading the store again (a flip made by
+another process is seen within this time; one made through this process's API at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,19 @@ class RunFilter:
     finding_id: int | None = None
     action: str | None = None
     statuses: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PauseState:
+    """Whether automatic remediation is paused, and the flip that made it so.
+
+    `actor` and `changed_at` (aware UTC) are None when nobody ever flipped it (not paused).
+    """
+
+    is_paused: bool = False
+    reason: str = ""
+    actor: str | None = None
+    changed_at: datetime | None = None
 
 
 def _stored(row: RemediationRunRow) -> StoredRun:
@@ -179,3 +207,104 @@ class RemediationStore:
             total = session.scalar(counted) or 0
             rows = session.scalars(query.limit(limit).offset(offset))
             return [_stored(row) for row in rows], total
+
+    def prune(self, *, before: datetime, keep_count: int) -> int:
+        """Delete runs started before `before` and all but the newest `keep_count` runs.
+
+        Old pause flips go too, except the newest (it is the current state). Returns how many
+        runs were deleted.
+
+        Raises:
+            ValueError: if `keep_count` < 1.
+        """
+        if keep_count < 1:
+            raise ValueError("keep_count must be at least 1")
+        newest = select(RemediationRunRow.id).order_by(RemediationRunRow.id.desc())
+        runs = delete(RemediationRunRow)
+        with Session(self.engine) as session, session.begin():
+            deleted = session.execute(runs.where(RemediationRunRow.started_at < before))
+            count = int(deleted.rowcount)  # type: ignore[attr-defined]
+            floor = session.scalar(newest.offset(keep_count - 1).limit(1))
+            if floor is not None:
+                deleted = session.execute(runs.where(RemediationRunRow.id < floor))
+                count += int(deleted.rowcount)  # type: ignore[attr-defined]
+            current = session.scalar(select(func.max(RemediationPauseRow.id)))
+            if current is not None:
+                session.execute(
+                    delete(RemediationPauseRow)
+                    .where(RemediationPauseRow.changed_at < before)
+                    .where(RemediationPauseRow.id < current)
+                )
+        return count
+
+    def pause_state(self) -> PauseState:
+        """The newest pause flip (not paused when there is none)."""
+        query = select(RemediationPauseRow).order_by(RemediationPauseRow.id.desc()).limit(1)
+        with Session(self.engine) as session:
+            row = session.scalar(query)
+            if row is None:
+                return PauseState()
+            return PauseState(row.is_paused, row.reason, row.actor, row.changed_at)
+
+    def set_paused(
+        self, is_paused: bool, *, reason: str, actor: str, changed_at: datetime
+    ) -> PauseState:
+        """Record a flip (kept, so who paused and who resumed stays known) and return it."""
+        row = RemediationPauseRow(
+            is_paused=is_paused, reason=reason, actor=actor, changed_at=changed_at
+        )
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+        return PauseState(is_paused, reason, actor, changed_at)
+
+
+class PauseSwitch:
+    """The pause of automatic remediation, cached in memory (one per process, thread-safe).
+
+    The runner asks `is_paused` before every automatic run: it reads the store only when the
+    cache is older than `refresh_secs` (monotonic), so a flip by another process is seen within
+    that time; `set` (the API) writes the store and the cache at once. Calls may block
+    (database I/O): use them from a thread in async code.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: from `is_paused`/`state` when the state was never read
+            and the store cannot be read (a later failure keeps the last state read).
+    """
+
+    def __init__(self, store: RemediationStore, refresh_secs: float = PAUSE_REFRESH_SECS) -> None:
+        self.store = store
+        self.refresh_secs = refresh_secs
+        self._state: PauseState | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def load(self) -> PauseState:
+        """Read the state from the store now (at start, and when the cache is stale)."""
+        with self._lock:
+            try:
+                self._state = self.store.pause_state()
+            except Exception:
+                if self._state is None:
+                    raise
+            self._read_at = time.monotonic()
+            return self._state
+
+    def state(self) -> PauseState:
+        """The cached state, read again when older than `refresh_secs`."""
+        state = self._state
+        if state is None or time.monotonic() - self._read_at >= self.refresh_secs:
+            return self.load()
+        return state
+
+    def is_paused(self) -> bool:
+        """True while automatic remediation is paused."""
+        return self.state().is_paused
+
+    def set(self, is_paused: bool, *, reason: str, actor: str, changed_at: datetime) -> PauseState:
+        """Pause or resume: stored first, then cached (a failed write changes nothing)."""
+        with self._lock:
+            self._state = self.store.set_paused(
+                is_paused, reason=reason, actor=actor, changed_at=changed_at
+            )
+            self._read_at = time.monotonic()
+            return self._state

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -34,6 +35,7 @@ __all__ = [
     "FindingEventRow",
     "FindingRow",
     "HitRow",
+    "RemediationPauseRow",
     "RemediationRunRow",
     "RuleRow",
     "SourceRow",
@@ -297,6 +299,7 @@ class RemediationRunRow(Base):
         Index("ix_remediation_runs_action_started", "action", "started_at"),
         Index("ix_remediation_runs_finding", "finding_id"),
         Index("ix_remediation_runs_status", "status"),
+        Index("ix_remediation_runs_started", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -314,6 +317,21 @@ class RemediationRunRow(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     output: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class RemediationPauseRow(Base):
+    """One flip of the runtime pause of automatic remediation (append-only; the newest row wins).
+
+    No row means never paused. `actor` is who flipped it (`token:<name>`, `user:<name>`).
+    """
+
+    __tablename__ = "remediation_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    is_paused: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime]
 
 
 class UserRow(Base):

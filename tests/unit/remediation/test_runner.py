@@ -327,3 +327,37 @@ def test_audit_pages_and_filters(audit: RemediationStore) -> None:
         audit.finish(
             999, status="failed", finished_at=at, duration_ms=1, exit_code=1, output="", error=None
         )
+
+
+def test_paused_automatic_runs_are_audited_and_a_persons_run_is_not_paused(
+    tmp_path: Path, audit: RemediationStore
+) -> None:
+    paused = [True]
+    settings = marker_settings(tmp_path)
+    runner = Remediator(
+        settings, build_actions(settings), audit, MovableClock(), is_paused=lambda: paused[0]
+    )
+
+    async def main() -> list[StoredRun]:
+        skipped = await settled(audit, await runner.submit(context("mark")))
+        manual = await settled(audit, await runner.run_now(context("mark", 7), "token:ops"))
+        paused[0] = False
+        resumed = await settled(audit, await runner.submit(context("mark", 8)))
+        return [skipped, manual, resumed]
+
+    skipped, manual, resumed = asyncio.run(main())
+    assert (skipped.status, skipped.actor) == ("skipped_paused", "engine")
+    assert skipped.error == "automatic remediation is paused (PUT /api/v1/actions/pause)"
+    assert (manual.status, manual.actor) == ("succeeded", "token:ops")
+    assert resumed.status == "skipped_cooldown"  # resumed: decided again (the manual run counts)
+    assert markers(tmp_path) == ["7"]
+
+
+def test_the_kill_switch_is_reported_before_the_pause(
+    tmp_path: Path, audit: RemediationStore
+) -> None:
+    settings = marker_settings(tmp_path, enabled=False)
+    runner = Remediator(
+        settings, build_actions(settings), audit, MovableClock(), is_paused=lambda: True
+    )
+    assert runner.decide("mark", MovableClock().now()) is RunStatus.SKIPPED_DISABLED

@@ -10,7 +10,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,17 @@ from loghealth.clock import SystemClock
 from loghealth.engine import Engine
 from loghealth.engine.lifecycle import EventKind
 from loghealth.rules.loader import load_catalog
-from loghealth.runtime.heal import heal_context, heal_service, remediation_problems
+from loghealth.runtime.heal import (
+    heal_context,
+    heal_service,
+    prune_audit,
+    remediation_problems,
+)
 from loghealth.runtime.pipeline import Pipeline, PipelineOptions
 from loghealth.runtime.serve import run_serve
 from loghealth.settings import RemediationSettings, Settings
 from loghealth.store.migrate import create_store_engine, migrate
+from loghealth.store.remediation import RemediationStore, RunFilter
 from loghealth.store.repository import FindingEvent, Store
 from loghealth.store.tokens import Role, TokenStore
 
@@ -262,3 +268,70 @@ def test_shipped_signatures_name_no_action() -> None:
     catalog = load_catalog(None)
     assert catalog.signatures
     assert [s.id for s in catalog.signatures if s.spec.auto_heal is not None] == []
+
+
+def test_a_pause_stops_automatic_runs_and_survives_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    settings = serve_settings(tmp_path, database_url, log)
+
+    async def pause_then_fire(http: httpx.AsyncClient, append: Callable[[str], None]) -> None:
+        paused = await http.put("/actions/pause", json={"is_paused": True, "reason": "flapping"})
+        assert paused.status_code == 200, paused.text
+        assert paused.json()["actor"] == "token:ops"
+        append("BOOM 1")
+        [run] = await runs_until(http, {"action": "mark"}, _settled(1))
+        assert (run["status"], run["actor"], run["event"]) == ("skipped_paused", "engine", "opened")
+        assert list((tmp_path / "markers").iterdir()) == []  # the action did not run
+
+    serve(settings, log, pause_then_fire)
+
+    # while serve was down: an audited run older than the retention (pruned at start)
+    engine = create_store_engine(database_url)
+    old = SystemClock().now() - timedelta(days=settings.remediation.audit_retention_days + 1)
+    RemediationStore(engine).start(
+        action="mark", action_type="command", event="opened", finding_id=None,
+        signature_id="boom", source_id=None, actor="engine", status="succeeded",
+        started_at=old, finished_at=old,
+    )  # fmt: skip
+    engine.dispose()
+
+    async def restarted(http: httpx.AsyncClient, append: Callable[[str], None]) -> None:
+        state = (await http.get("/actions/pause")).json()
+        assert (state["is_paused"], state["reason"]) == (True, "flapping")
+        assert state["actor"] == "token:ops"
+        assert (await http.get("/actions")).json()["pause"] == state
+        append("FIZZ")
+        await runs_until(http, {"status": "skipped_paused"}, _settled(2))
+        resumed = await http.put("/actions/pause", json={"is_paused": False})
+        assert resumed.status_code == 200 and resumed.json()["is_paused"] is False
+        append("WOBBLE")
+        await runs_until(http, {"action": "fail", "status": "failed"}, _settled(1))
+        audited = (await http.get("/actions/runs")).json()["items"]
+        assert [r["status"] for r in audited] == ["failed", "skipped_paused", "skipped_paused"]
+        assert list((tmp_path / "markers").iterdir()) == []
+
+    serve(settings, log, restarted)
+
+
+def test_prune_audit_applies_the_retention_and_logs_failures(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'lh.db'}")
+    migrate(engine)
+    audit = RemediationStore(engine)
+    now = SystemClock().now()
+    for days in (0, 1, 2, 40):
+        at = now - timedelta(days=days)
+        audit.start(
+            action="mark", action_type="command", event="opened", finding_id=None,
+            signature_id=None, source_id=None, actor="engine", status="dry_run",
+            started_at=at, finished_at=at,
+        )  # fmt: skip
+    settings = RemediationSettings(audit_retention_days=30, audit_max_runs=100)
+    assert prune_audit(audit, settings, now) == 1
+    assert prune_audit(audit, settings.model_copy(update={"audit_max_runs": 2}), now) == 1
+    assert audit.page(RunFilter())[1] == 2
+    engine.dispose()
+    broken = RemediationStore(create_store_engine(f"sqlite:///{tmp_path / 'missing' / 'x.db'}"))
+    assert prune_audit(broken, settings, now) == 0  # logged, never raised

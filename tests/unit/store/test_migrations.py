@@ -30,8 +30,15 @@ def test_upgrade_matches_the_tables_and_downgrade_reverts_every_step(database_ur
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
-        assert set(inspect(engine).get_table_names()) >= {"container_cursors", "checkpoints"}
+        tables = set(inspect(engine).get_table_names())
+        assert tables >= {"container_cursors", "checkpoints", "remediation_pauses"}
         config = _config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        assert "remediation_pauses" not in inspect(engine).get_table_names()
+        indexes = {i["name"] for i in inspect(engine).get_indexes("remediation_runs")}
+        assert "ix_remediation_runs_started" not in indexes
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0005")
@@ -48,13 +55,14 @@ def test_upgrade_matches_the_tables_and_downgrade_reverts_every_step(database_ur
         engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0005", "head"])
+@pytest.mark.parametrize("revision", ["0005", "0006", "head"])
 def test_migrate_to_a_revision_is_idempotent(database_url: str, revision: str) -> None:
     engine = create_store_engine(database_url)
     try:
         migrate(engine, revision)
         migrate(engine, revision)
-        has_cursors = "container_cursors" in inspect(engine).get_table_names()
-        assert has_cursors is (revision == "head")
+        tables = inspect(engine).get_table_names()
+        assert ("container_cursors" in tables) is (revision != "0005")
+        assert ("remediation_pauses" in tables) is (revision == "head")
     finally:
         engine.dispose()

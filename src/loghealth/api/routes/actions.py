@@ -1,24 +1,35 @@
-"""API routes: remediation actions — the configured set, the run audit, a manual run.
+"""API routes: remediation actions — the configured set, the run audit, a manual run, the pause.
 
 Actions are defined in the server's config only; the API shows them (admin: they name hosts,
 programs and containers; secrets masked), lists the audit (viewer: output is redacted and
 capped) and lets an admin run one for a finding. A manual run respects the kill switch and dry
-run, not the cooldown (a person asked), and is audited with the caller as `actor`.
+run, not the cooldown nor the pause (a person asked), and is audited with the caller as
+`actor`. An admin pauses and resumes automatic runs at runtime (`PUT /actions/pause`): kept in
+the store, so a restart does not resume them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from sqlalchemy.exc import SQLAlchemyError
 
 from loghealth.api.deps import ApiContext, ContextDep, Principal, Responses, RowId, require
-from loghealth.api.schemas import ActionOut, ActionRunOut, ActionRunPageOut, ActionsOut
+from loghealth.api.schemas import (
+    ActionOut,
+    ActionRunOut,
+    ActionRunPageOut,
+    ActionsOut,
+    PauseIn,
+    PauseOut,
+)
 from loghealth.remediation import ActionContext, RunStatus, build_actions
 from loghealth.runtime.heal import build_remediator, egress_allow, remediation_problems
 from loghealth.settings import ACTION_NAME_PATTERN
-from loghealth.store.remediation import RemediationStore, RunFilter, StoredRun
+from loghealth.store.remediation import PauseState, RemediationStore, RunFilter, StoredRun
 from loghealth.store.tokens import Role
 
 __all__ = ["router"]
@@ -51,6 +62,13 @@ def _run_out(run: StoredRun) -> ActionRunOut:
     )  # fmt: skip
 
 
+def _pause_out(state: PauseState) -> PauseOut:
+    return PauseOut(
+        is_paused=state.is_paused, reason=state.reason, actor=state.actor,
+        changed_at=state.changed_at,
+    )  # fmt: skip
+
+
 def _fired_by(context: ApiContext) -> dict[str, list[str]]:
     """Action name -> ids of the live catalog's signatures whose auto-heal it is."""
     mapping = context.settings.remediation.auto_heal
@@ -64,14 +82,16 @@ def _fired_by(context: ApiContext) -> dict[str, list[str]]:
 
 @router.get("/actions", response_model=ActionsOut, summary="Configured remediation actions")
 async def list_actions(context: ContextDep, _: Admin) -> ActionsOut:
-    """The kill switch, dry run, firing events, every action (secrets masked) and problems."""
+    """The kill switch, dry run, pause, firing events, every action (secrets masked), problems."""
     remediation = context.settings.remediation
     actions = build_actions(remediation, egress_allow(context.settings))
     catalog = await asyncio.to_thread(lambda: context.catalog)
+    pause = await asyncio.to_thread(context.remediation_pause.load)
     fired = _fired_by(context)
     return ActionsOut(
         is_enabled=remediation.enabled,
         is_dry_run=remediation.dry_run,
+        pause=_pause_out(pause),
         events=list(remediation.events),
         actions=[
             ActionOut(
@@ -85,6 +105,39 @@ async def list_actions(context: ContextDep, _: Admin) -> ActionsOut:
         ],
         problems=remediation_problems(catalog, remediation),
     )
+
+
+@router.get("/actions/pause", response_model=PauseOut, summary="Is automatic remediation paused")
+async def get_pause(context: ContextDep, _: Admin) -> PauseOut:
+    """Whether automatic runs are paused, by whom, since when and why (read from the store)."""
+    return _pause_out(await asyncio.to_thread(context.remediation_pause.load))
+
+
+@router.put(
+    "/actions/pause",
+    response_model=PauseOut,
+    responses={503: {"description": "the pause could not be stored (nothing changed)"}},
+    summary="Pause or resume automatic remediation",
+)
+async def set_pause(context: ContextDep, principal: Admin, body: PauseIn) -> PauseOut:
+    """Pause (or resume) automatic runs now; kept in the store, so a restart keeps it.
+
+    While paused, automatic decisions are audited as `skipped_paused`; an admin's manual run
+    (`POST /actions/{name}/run`) still runs. Setting the state it already has changes nothing
+    (`actor`, `changed_at` and `reason` stay those of the flip that made it).
+    """
+    switch = context.remediation_pause
+    try:
+        current = await asyncio.to_thread(switch.load)
+        if current.is_paused == body.is_paused:
+            return _pause_out(current)
+        flip = partial(
+            switch.set, body.is_paused, reason=body.reason, actor=principal.actor,
+            changed_at=context.clock.now(),
+        )  # fmt: skip
+        return _pause_out(await asyncio.to_thread(flip))
+    except SQLAlchemyError as error:
+        raise HTTPException(503, "the pause could not be stored; nothing changed") from error
 
 
 @router.get("/actions/runs", response_model=ActionRunPageOut, summary="Remediation audit")

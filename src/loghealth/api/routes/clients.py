@@ -57,7 +57,7 @@ from loghealth.store.clients import ClientInfo, ClientLevel, EntryData, Heartbea
 from loghealth.store.queries import FindingFilter
 from loghealth.store.tokens import Role
 
-__all__ = ["SOURCE_PREFIX", "fleet_overview", "router"]
+__all__ = ["SOURCE_PREFIX", "delete_fleet_client", "fleet_overview", "new_ingest_key", "router"]
 
 router = APIRouter(tags=["clients"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -320,9 +320,20 @@ async def put_client(
 )
 async def delete_client(context: ContextDep, _: Admin, client_id: ClientId) -> None:
     """Delete a client, its key and its stored entries (its findings stay)."""
-    if not await asyncio.to_thread(context.clients.delete, client_id):
+    if not await delete_fleet_client(context, client_id):
         raise HTTPException(404, f"no client {client_id!r}")
+
+
+async def delete_fleet_client(context: ApiContext, client_id: str) -> bool:
+    """Delete a client, its ingest key and its stored entries; its findings stay.
+
+    Shared by the API and the dashboard's Clients pages. Cached credentials are dropped, so the
+    deleted key is refused at once. Returns False (nothing changed) for an unknown client.
+    """
+    if not await asyncio.to_thread(context.clients.delete, client_id):
+        return False
     context.forget_credentials()
+    return True
 
 
 @router.post(
@@ -333,9 +344,19 @@ async def delete_client(context: ContextDep, _: Admin, client_id: ClientId) -> N
 )
 async def rotate_key(context: ContextDep, _: Admin, client_id: ClientId) -> ClientKeyOut:
     """Give the client (registered now if new) a fresh ingest key; the old one stops working."""
+    return ClientKeyOut(client_id=client_id, ingest_key=await new_ingest_key(context, client_id))
+
+
+async def new_ingest_key(context: ApiContext, client_id: str) -> str:
+    """Give a client (registered now if new) a fresh ingest key and return it.
+
+    Shared by the API and the dashboard's Clients pages. Only the key's sha256 is stored, so
+    the returned key can be shown once and never again; cached credentials are dropped, so the
+    previous key is refused at once. The caller must not log the key or put it in a URL.
+    """
     key = await asyncio.to_thread(context.clients.rotate_key, client_id, context.clock.now())
     context.forget_credentials()
-    return ClientKeyOut(client_id=client_id, ingest_key=key)
+    return key
 
 
 @router.get(

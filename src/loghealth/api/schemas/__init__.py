@@ -4,7 +4,14 @@ Field names follow the project words: `*_at` times (aware UTC, `Z`), `*_secs` du
 `is_*`/`has_*` booleans. Unknown request fields are rejected (422). One module per route group.
 """
 
-from loghealth.api.schemas.actions import ActionOut, ActionRunOut, ActionRunPageOut, ActionsOut
+from loghealth.api.schemas.actions import (
+    ActionOut,
+    ActionRunOut,
+    ActionRunPageOut,
+    ActionsOut,
+    PauseIn,
+    PauseOut,
+)
 from loghealth.api.schemas.clients import (
     ClientIn,
     ClientKeyOut,
@@ -111,6 +118,8 @@ __all__ = [
     "OverviewClientOut",
     "OverviewOut",
     "OverviewTotalsOut",
+    "PauseIn",
+    "PauseOut",
     "Problem",
     "RuleIn",
     "RuleOut",

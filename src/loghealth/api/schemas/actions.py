@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from loghealth.api.schemas.common import StrictIn
 from loghealth.remediation import RunStatus
 
-__all__ = ["ActionOut", "ActionRunOut", "ActionRunPageOut", "ActionsOut"]
+__all__ = ["ActionOut", "ActionRunOut", "ActionRunPageOut", "ActionsOut", "PauseIn", "PauseOut"]
 
 
 class ActionOut(BaseModel):
@@ -26,15 +27,37 @@ class ActionOut(BaseModel):
     signatures: list[str]
 
 
+class PauseIn(StrictIn):
+    """Pause (`is_paused` true) or resume automatic remediation, saying why."""
+
+    is_paused: bool
+    reason: str = Field("", max_length=500, description="why (shown with the state)")
+
+
+class PauseOut(BaseModel):
+    """Whether automatic remediation is paused, by whom and since when.
+
+    While paused, automatic runs are audited as `skipped_paused`; an admin's manual run still
+    runs. `actor` (`token:<name>`) and `changed_at` are None when it was never paused.
+    """
+
+    is_paused: bool
+    reason: str
+    actor: str | None
+    changed_at: datetime | None
+
+
 class ActionsOut(BaseModel):
     """The remediation set-up: kill switch, dry run, which events fire, actions and problems.
 
     `is_enabled` False means nothing runs (decisions are audited as `skipped_disabled`);
-    `problems` are signatures naming an undefined action and mappings to unknown signatures.
+    `pause` is the runtime pause of automatic runs (`PUT /actions/pause`); `problems` are
+    signatures naming an undefined action and mappings to unknown signatures.
     """
 
     is_enabled: bool
     is_dry_run: bool
+    pause: PauseOut
     events: list[Literal["opened", "regressed", "updated"]]
     actions: list[ActionOut]
     problems: list[str]

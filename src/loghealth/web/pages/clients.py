@@ -4,22 +4,31 @@ The fleet comes from `api.routes.clients.fleet_overview` (the status rule of `ap
 or offline, healthy / warning / critical, counts per level in the status window, latest error,
 open findings). Log contents follow the API's access rule (client-monitoring spec): reading a
 client's entries, and its latest error, needs the admin role; viewers see statuses and counts.
+Admins may also issue a new ingest key (shown once, in the answer to the POST, never in a URL)
+and delete a client, through the same functions as the API's `POST /api/v1/clients/{id}/key`
+and `DELETE /api/v1/clients/{id}`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from loghealth.api.deps import get_context
 from loghealth.api.fleet import parse_level
-from loghealth.api.routes.clients import SOURCE_PREFIX, fleet_overview
+from loghealth.api.routes.clients import (
+    SOURCE_PREFIX,
+    delete_fleet_client,
+    fleet_overview,
+    new_ingest_key,
+)
 from loghealth.store.clients import ClientLevel
 from loghealth.store.tokens import Role
 from loghealth.web.auth import PageError, WebUser, require_user
@@ -38,6 +47,7 @@ __all__ = [
 router = APIRouter(include_in_schema=False)
 NAV = NavItem("/clients", "clients.nav", order=40)
 Viewer = Annotated[WebUser, Depends(require_user())]
+Admin = Annotated[WebUser, Depends(require_user(Role.ADMIN))]
 PAGE_SIZE = 50
 """Log entries per page of a client's log view."""
 STATUS_CHOICES = ("all", "critical", "warning", "healthy", "offline")
@@ -51,7 +61,8 @@ LEVEL_KEYS: dict[str, str] = {
     "DEBUG": "clients.level_debug",
 }
 """Locale keys of the four entry levels of the fleet spec."""
-ClientPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+_CLIENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+ClientPath = Annotated[str, Path(pattern=_CLIENT_ID)]
 Choice = Annotated[str, Query(max_length=16)]
 
 
@@ -92,8 +103,17 @@ async def clients_page(request: Request, _: Viewer, status: Choice = "all") -> H
     return render(
         request, "clients.html", overview=overview, items=items, status=status,
         statuses=STATUS_CHOICES, window_hours=overview.window_secs // 3600,
-        level_keys=LEVEL_KEYS, source_prefix=SOURCE_PREFIX,
+        level_keys=LEVEL_KEYS, source_prefix=SOURCE_PREFIX, deleted=_deleted_notice(request),
     )  # fmt: skip
+
+
+def _deleted_notice(request: Request) -> str | None:
+    """The id of the client just deleted (`?done=deleted&client=<id>`), or None."""
+    params = request.query_params
+    client_id = params.get("client", "")
+    if params.get("done") != "deleted" or not re.fullmatch(_CLIENT_ID, client_id):
+        return None
+    return client_id
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
@@ -102,12 +122,19 @@ async def client_page(
     since: Choice = "all", page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
     """One client: facts, status, counts, open findings and (admins) its entries, newest first."""
+    return await _client_view(request, user, LogQuery.of(client_id, level, since, page))
+
+
+async def _client_view(
+    request: Request, user: WebUser, query: LogQuery, new_key: str | None = None
+) -> HTMLResponse:
+    """The client page of `query`; `new_key` is shown once (right after a rotation)."""
     context = get_context(request)
     overview = await fleet_overview(context)
+    client_id = query.client_id
     item = next((i for i in overview.clients if i.client.id == client_id), None)
     if item is None:
         raise PageError(404, "clients.not_found")
-    query = LogQuery.of(client_id, level, since, page)
     entries, has_more = [], False
     if user.can(Role.ADMIN):
         secs = SINCE_CHOICES[query.since]
@@ -121,6 +148,28 @@ async def client_page(
     return render(
         request, "client.html", item=item, client=item.client, query=query, entries=entries,
         has_more=has_more, since_choices=[(v, f"clients.since_{v}") for v in SINCE_CHOICES],
-        level_keys=LEVEL_KEYS,
+        level_keys=LEVEL_KEYS, new_key=new_key, here=query.link(),
         window_hours=overview.window_secs // 3600, source_prefix=SOURCE_PREFIX,
     )  # fmt: skip
+
+
+@router.post("/clients/{client_id}/key", response_class=HTMLResponse)
+async def rotate_key(request: Request, user: Admin, client_id: ClientPath) -> HTMLResponse:
+    """Issue a new ingest key and show it once on the client page; the old key stops working.
+
+    The key is in this response's body only (`Cache-Control: no-store`): never in a URL, a
+    redirect or a log. An unknown client is the 404 page (the API would register it).
+    """
+    context = get_context(request)
+    if await asyncio.to_thread(context.clients.get, client_id) is None:
+        raise PageError(404, "clients.not_found")
+    key = await new_ingest_key(context, client_id)
+    return await _client_view(request, user, LogQuery(client_id), new_key=key)
+
+
+@router.post("/clients/{client_id}/delete")
+async def delete_client(request: Request, _: Admin, client_id: ClientPath) -> RedirectResponse:
+    """Delete a client, its ingest key and its stored entries (its findings stay)."""
+    if not await delete_fleet_client(get_context(request), client_id):
+        raise PageError(404, "clients.not_found")
+    return RedirectResponse(f"/clients?{urlencode({'done': 'deleted', 'client': client_id})}", 303)
