@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 from pathlib import Path
 
-from tests.web.conftest import Dashboard
+from loghealth.api.routes.rules import base_catalog
+from loghealth.web.rule_form import check_examples
+from tests.web.conftest import SMARTY_ID, Dashboard
 from tests.web.test_admin_pages import FLUX_LINE, run
 
 
@@ -180,6 +183,7 @@ def test_tester_tries_the_editors_draft_and_sends_its_problems_out_of_band(
         assert "Disk is full" in good.text and "draft-rule" in good.text
         assert '<dt class="mono">dev</dt><dd class="mono">sdb</dd>' in good.text
         assert 'id="err-patterns" hx-swap-oob="true">' in good.text
+        assert 'id="err-examples_match" hx-swap-oob="true">' in good.text
         assert _errors(good.text, "patterns").strip() == ""
         broken = await d.http.post("/rules/test", data=draft | {"patterns": "disk (sdb"})
         assert "draft-state small is-bad" in broken.text
@@ -187,5 +191,160 @@ def test_tester_tries_the_editors_draft_and_sends_its_problems_out_of_band(
         assert "No rule or signature matches." in broken.text  # tested without the draft
         # the draft is never stored
         assert (await d.http.get("/api/v1/rules", headers=d.api())).json() == []
+
+    run(tmp_path, scenario)
+
+
+# ---- rules: examples and docs anchor -----------------------------------------------------------
+DISK_LINE = "2026-03-14 08:02:12,000 ERROR disk: disk sdb full"
+CALM_LINE = "2026-03-14 08:02:13,000 ERROR disk: disk sdb almost full"
+
+
+def _textarea(html: str, name: str) -> str:
+    found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', html, re.S)
+    assert found is not None, f"no textarea {name}"
+    return unescape(found.group(1))
+
+
+def test_rule_editor_saves_examples_and_docs_anchor_checked_against_the_rule(
+    tmp_path: Path,
+) -> None:
+    async def scenario(d: Dashboard) -> None:
+        await d.login("admin")
+        token = await d.csrf("/rules/edit")
+        page = await d.http.get("/rules/edit")
+        assert "Lines it must match" in page.text and "Documentation anchor" in page.text
+        examples = {"examples_match": f"\r\n{DISK_LINE}\r\n\r\n", "examples_no_match": CALM_LINE,
+                    "docs_anchor": "disk-full"}  # fmt: skip
+        saved = await d.http.post("/rules/save", data=rule_form(token, **examples))
+        assert saved.status_code == 303
+        api = (await d.http.get("/api/v1/rules/disk-full", headers=d.api())).json()
+        assert api["spec"]["examples"] == {"match": [DISK_LINE], "no_match": [CALM_LINE]}
+        assert api["spec"]["docs_anchor"] == "disk-full"
+        edit = await d.http.get("/rules/edit?id=disk-full")
+        assert _textarea(edit.text, "examples_match") == DISK_LINE
+        assert _textarea(edit.text, "examples_no_match") == CALM_LINE
+        assert 'name="docs_anchor" value="disk-full"' in edit.text
+
+        # a match line this rule misses: shown at its field, the typed text kept, nothing saved
+        missed = "2026-03-14 08:02:14,000 ERROR disk: disk <sdc> is fine"
+        failing = rule_form(token, id="disk-two", examples_match=f"{DISK_LINE}\n\n{missed}",
+                            examples_no_match=CALM_LINE, docs_anchor="two")  # fmt: skip
+        refused = await d.http.post("/rules/save", data=failing)
+        assert refused.status_code == 422
+        problems = _errors(refused.text, "examples_match")
+        assert "line 2: this rule does not match" in problems
+        assert escape(missed) in problems and "<sdc>" not in problems
+        # line 1 is the stored disk-full's: the first rule that matches a record takes it
+        assert f"line 1: “{DISK_LINE}” is matched by disk-full, which comes" in problems
+        assert _errors(refused.text, "examples_no_match").strip() == ""
+        assert 'aria-invalid="true"' in refused.text
+        assert _textarea(refused.text, "examples_match") == f"{DISK_LINE}\n\n{missed}"
+        assert 'name="docs_anchor" value="two"' in refused.text
+        assert (await d.http.get("/api/v1/rules/disk-two", headers=d.api())).status_code == 404
+
+        deleted = await d.http.post("/rules/disk-full/delete", data={"csrf_token": token})
+        assert deleted.status_code == 303
+
+        # a no_match line the rule matches
+        matched = rule_form(token, id="disk-two", examples_match=DISK_LINE,
+                            examples_no_match=f"{CALM_LINE}\n{DISK_LINE}")  # fmt: skip
+        refused = await d.http.post("/rules/save", data=matched)
+        assert refused.status_code == 422
+        problems = _errors(refused.text, "examples_no_match")
+        assert "line 2: this rule matches" in problems and DISK_LINE in problems
+        assert _errors(refused.text, "examples_match").strip() == ""
+
+        # the tester's gates count: an INFO line is below the rule's minimum level
+        info = DISK_LINE.replace("ERROR", "INFO")
+        gated = rule_form(token, id="disk-two", min_level="ERROR", examples_match=info,
+                          examples_no_match=CALM_LINE)  # fmt: skip
+        refused = await d.http.post("/rules/save", data=gated)
+        assert "line 1: this rule does not match" in _errors(refused.text, "examples_match")
+
+        # validated as the API does: both lists or neither, an anchor of at most 256 characters
+        one_side = await d.http.post("/rules/save", data=rule_form(
+            token, id="disk-two", examples_match=DISK_LINE, docs_anchor="a" * 257
+        ))  # fmt: skip
+        assert one_side.status_code == 422
+        assert "at least 1 item" in _errors(one_side.text, "examples_no_match")
+        assert "at most 256 characters" in _errors(one_side.text, "docs_anchor")
+        assert (await d.http.get("/api/v1/rules/disk-two", headers=d.api())).status_code == 404
+
+        # a disabled rule's examples are still checked against its patterns
+        off = rule_form(token, id="disk-two", examples_match=DISK_LINE, examples_no_match=CALM_LINE)
+        del off["enabled"]
+        assert (await d.http.post("/rules/save", data=off)).status_code == 303
+
+    run(tmp_path, scenario)
+
+
+def test_editing_a_rule_with_examples_round_trips_them(tmp_path: Path) -> None:
+    async def scenario(d: Dashboard) -> None:
+        rule = {"id": "disk-full", "patterns": [r"disk (?P<dev>\w+) full"], "severity": "error",
+                "category": "environment", "area": "disk", "docs_anchor": "disk",
+                "examples": {"match": [DISK_LINE, "disk  sda  full? no: disk sda full"],
+                             "no_match": [CALM_LINE]}}  # fmt: skip
+        assert (await d.http.post("/api/v1/rules", json=rule, headers=d.api())).status_code == 201
+        await d.login("admin")
+        token = await d.csrf("/rules/edit?id=disk-full")
+        page = (await d.http.get("/rules/edit?id=disk-full")).text
+        form = rule_form(
+            token, mode="update", severity="critical", name="",
+            examples_match=_textarea(page, "examples_match"),
+            examples_no_match=_textarea(page, "examples_no_match"), docs_anchor="disk",
+        )  # fmt: skip
+        assert (await d.http.post("/rules/save", data=form)).status_code == 303
+        api = (await d.http.get("/api/v1/rules/disk-full", headers=d.api())).json()
+        assert api["spec"]["examples"] == rule["examples"] and api["spec"]["docs_anchor"] == "disk"
+        assert api["spec"]["severity"] == "critical"
+        # a pattern change that breaks an example is refused; the stored rule stays as it was
+        broken = form | {"patterns": r"^disk (?P<dev>\w+) full"}
+        refused = await d.http.post("/rules/save", data=broken)
+        assert refused.status_code == 422
+        assert "line 2: this rule does not match" in _errors(refused.text, "examples_match")
+        after = (await d.http.get("/api/v1/rules/disk-full", headers=d.api())).json()
+        assert after["spec"] == api["spec"]
+        # emptied boxes remove the examples and the anchor
+        cleared = form | {"examples_match": "", "examples_no_match": "\n", "docs_anchor": ""}
+        assert (await d.http.post("/rules/save", data=cleared)).status_code == 303
+        spec = (await d.http.get("/api/v1/rules/disk-full", headers=d.api())).json()["spec"]
+        assert "examples" not in spec and "docs_anchor" not in spec
+
+    run(tmp_path, scenario)
+
+
+def test_shipped_examples_pass_the_editors_check(tmp_path: Path) -> None:
+    async def scenario(d: Dashboard) -> None:
+        shipped = [s for s in base_catalog(d.context).signatures if s.spec.examples is not None]
+        assert shipped, "the smarty pack ships examples"
+        for signature in shipped:
+            assert check_examples(d.context, signature.spec, "global") == [], signature.id
+        await d.login("admin")
+        page = (await d.http.get(f"/rules/edit?id={SMARTY_ID}")).text
+        spec = next(s.spec for s in shipped if s.id == SMARTY_ID)
+        assert spec.examples is not None
+        assert _textarea(page, "examples_match") == "\n".join(spec.examples.match)
+
+    run(tmp_path, scenario)
+
+
+def test_examples_need_an_admin_and_a_csrf_token(tmp_path: Path) -> None:
+    async def scenario(d: Dashboard) -> None:
+        examples = {"examples_match": DISK_LINE, "examples_no_match": CALM_LINE,
+                    "docs_anchor": "disk"}  # fmt: skip
+        await d.login("admin")
+        token = await d.csrf("/rules/edit")
+        no_token = rule_form(token, **examples)
+        del no_token["csrf_token"]
+        assert (await d.http.post("/rules/save", data=no_token)).status_code == 403
+        forged = rule_form("forged", **examples)
+        assert (await d.http.post("/rules/save", data=forged)).status_code == 403
+        d.http.cookies.clear()
+        await d.login("viewer")
+        token = await d.csrf("/rules/edit")
+        viewer = await d.http.post("/rules/save", data=rule_form(token, **examples))
+        assert viewer.status_code == 403
+        assert (await d.http.get("/api/v1/rules/disk-full", headers=d.api())).status_code == 404
 
     run(tmp_path, scenario)

@@ -4,6 +4,7 @@ The form edits the fields of a user rule (`api.schemas.RuleIn`, the signature sc
 `catalog/README.md`). What is valid is decided by the API's own checks: the request model, then
 `api.routes.rules.validate_rule` (schema, pattern compile and lint, remediation action). Their
 problems are sorted to the form field they belong to, so the page shows each next to its field.
+On saving, `check_examples` also runs the rule's `examples` through the rule tester's matcher.
 """
 
 from __future__ import annotations
@@ -17,38 +18,52 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from loghealth.api.deps import ApiContext
-from loghealth.api.routes.rules import validate_rule
-from loghealth.api.schemas import RuleIn
+from loghealth.api.routes.rules import run_rule_test, validate_rule
+from loghealth.api.schemas import RuleIn, RuleTestIn
 from loghealth.rules.schema import SignatureSpec
 from loghealth.store.rules import GLOBAL_SCOPE
 
-__all__ = ["FIELD_NAMES", "GENERAL", "Problem", "RuleForm", "check_rule", "problems_by_field"]
+__all__ = [
+    "FIELD_NAMES",
+    "GENERAL",
+    "Problem",
+    "RuleForm",
+    "check_examples",
+    "check_rule",
+    "problems_by_field",
+]
 
 GENERAL = "general"
-"""Where problems go that belong to no field of the form (e.g. stored `examples`)."""
-KEPT_FIELDS = ("examples", "docs_anchor")
-"""Stored fields the form does not show; an update keeps them as they are."""
+"""Where problems go that belong to no field of the form."""
+_LINES = ("patterns", "examples_match", "examples_no_match")
+"""Fields of one entry per line (kept as typed; blank rows are ignored)."""
 _TEXT = ("name", "cause", "fix")
 _THRESHOLD = ("min_count", "window_secs")
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem: the form field, the 1-based pattern line (patterns only) and the message.
+    """One problem: the form field, the 1-based line (line fields only) and the message.
 
     `message` is the validator's text (English, as the API reports it); `key`, when set, is the
-    locale key of a message of the dashboard's own, shown instead.
+    locale key of a message of the dashboard's own, shown instead (with `message` as `{text}`
+    and `detail` as `{detail}`). `line` counts the field's non-blank rows, as the API counts
+    list items.
     """
 
     field: str
     line: int | None
     message: str
     key: str = ""
+    detail: str = ""
 
 
 @dataclass(slots=True)
 class RuleForm:
-    """The editor's values as text (what the browser sends back); `patterns`: one per line."""
+    """The editor's values as text (what the browser sends back).
+
+    `patterns`, `examples_match` and `examples_no_match` hold one entry per line.
+    """
 
     id: str = ""
     scope: str = GLOBAL_SCOPE
@@ -57,6 +72,8 @@ class RuleForm:
     cause: str = ""
     fix: str = ""
     patterns: str = ""
+    examples_match: str = ""
+    examples_no_match: str = ""
     severity: str = "error"
     category: str = "bug"
     area: str = "process"
@@ -67,6 +84,7 @@ class RuleForm:
     window_secs: str = ""
     cooldown_secs: str = ""
     docs_url: str = ""
+    docs_anchor: str = ""
     auto_heal: str = ""
 
     @classmethod
@@ -77,24 +95,27 @@ class RuleForm:
         text = body.get("text") or {}
         threshold = body.get("threshold") or {}
         formats = (body.get("applies_to") or {}).get("formats") or ()
+        examples = body.get("examples") or {}
         return cls(
             id=rule_id, scope=scope, is_enabled=is_enabled,
             name=text.get("name", ""), cause=text.get("cause", ""), fix=text.get("fix", ""),
             patterns="\n".join(body.get("patterns") or ()),
+            examples_match="\n".join(examples.get("match") or ()),
+            examples_no_match="\n".join(examples.get("no_match") or ()),
             severity=str(body.get("severity", "error")), category=str(body.get("category", "bug")),
             area=str(body.get("area", "process")), min_level=str(body.get("min_level") or ""),
             logger_prefix=body.get("logger_prefix") or "", formats=", ".join(formats),
             min_count=_text(threshold.get("min_count")),
             window_secs=_text(threshold.get("window_secs")),
             cooldown_secs=_text(body.get("cooldown_secs")), docs_url=body.get("docs_url") or "",
-            auto_heal=body.get("auto_heal") or "",
+            docs_anchor=body.get("docs_anchor") or "", auto_heal=body.get("auto_heal") or "",
         )  # fmt: skip
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any]) -> RuleForm:
         """The values a browser posted (missing text fields are empty; `enabled` is a checkbox)."""
         values = {
-            f.name: str(form.get(f.name) or "").strip("\n") if f.name == "patterns"
+            f.name: str(form.get(f.name) or "").strip("\n") if f.name in _LINES
             else str(form.get(f.name) or "").strip()
             for f in dataclasses.fields(cls) if f.name != "is_enabled"
         }  # fmt: skip
@@ -102,7 +123,15 @@ class RuleForm:
 
     def pattern_lines(self) -> list[str]:
         """The patterns: one per non-blank line, CR removed (inner spaces are kept)."""
-        return [line.rstrip("\r") for line in self.patterns.split("\n") if line.strip()]
+        return _lines(self.patterns)
+
+    def examples(self) -> dict[str, list[str]] | None:
+        """`{"match": [...], "no_match": [...]}` (one raw log line per non-blank row).
+
+        None when both are empty; one empty side is kept for the validation to refuse.
+        """
+        match, no_match = _lines(self.examples_match), _lines(self.examples_no_match)
+        return {"match": match, "no_match": no_match} if match or no_match else None
 
     def api_fields(self) -> dict[str, Any]:
         """The rule's fields as the API takes them (`RuleIn` without id/scope/enabled).
@@ -124,6 +153,8 @@ class RuleForm:
             "threshold": threshold or None,
             "cooldown_secs": self.cooldown_secs or None,
             "docs_url": self.docs_url or None,
+            "docs_anchor": self.docs_anchor or None,
+            "examples": self.examples(),
             "auto_heal": self.auto_heal or None,
             "text": text or None,
         }
@@ -131,6 +162,10 @@ class RuleForm:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
 
 
 def _problem(loc: tuple[Any, ...], message: str) -> Problem:
@@ -141,7 +176,10 @@ def _problem(loc: tuple[Any, ...], message: str) -> Problem:
         head = str(parts[1]) if len(parts) > 1 else ("name" if head == "text" else "min_count")
     elif head == "applies_to":
         head = "formats"
-    is_line = head == "patterns" and len(parts) > 1 and isinstance(parts[1], int)
+    elif head == "examples":  # ("examples", "match" | "no_match", index?)
+        parts = parts[1:] if len(parts) > 1 else ["match"]
+        head = f"examples_{parts[0]}"
+    is_line = head in _LINES and len(parts) > 1 and isinstance(parts[1], int)
     line = parts[1] + 1 if is_line else None
     return Problem(head if head in FIELD_NAMES else GENERAL, line, message)
 
@@ -150,16 +188,12 @@ FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(RuleForm)) - {"is_ena
 """Every form field a problem can be shown next to (plus `general`)."""
 
 
-def check_rule(
-    context: ApiContext, form: RuleForm, kept: Mapping[str, Any] | None = None
-) -> tuple[SignatureSpec | None, list[Problem]]:
+def check_rule(context: ApiContext, form: RuleForm) -> tuple[SignatureSpec | None, list[Problem]]:
     """Validate the form as `POST /api/v1/rules` would: the spec, or the problems by field.
 
-    `kept` are stored fields the form does not show (`KEPT_FIELDS`), validated with the rest.
     Blocking (compiles the patterns): call it in a worker thread.
     """
     values = {key: value for key, value in form.api_fields().items() if value is not None}
-    values.update({key: value for key, value in (kept or {}).items() if key in KEPT_FIELDS})
     try:
         RuleIn.model_validate(
             {**values, "id": form.id, "scope": form.scope, "enabled": form.is_enabled}
@@ -178,3 +212,35 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
     for problem in problems:
         grouped[problem.field].append(problem)
     return grouped
+
+
+def check_examples(context: ApiContext, spec: SignatureSpec, scope: str) -> list[Problem]:
+    """Run the rule's `examples` through the rule tester (`run_rule_test`), as if stored in `scope`.
+
+    Each line is parsed alone (format detected), as the catalog's tests do. A `match` line must
+    be hit by this rule (its pattern found and every gate passed, no other rule before it); a
+    `no_match` line must not be. The rule is tested enabled (examples describe its patterns).
+    Returns one problem per failing line (`examples_match` / `examples_no_match`; `detail` names
+    the entry that took a `match` line instead), else [].
+    Blocking (builds an engine per line): call it in a worker thread.
+
+    Raises:
+        HTTPException: 503 when the catalog cannot be loaded.
+    """
+    if spec.examples is None:
+        return []
+    draft = spec.model_copy(update={"enabled": True})
+    source = None if scope == GLOBAL_SCOPE else scope
+    problems = []
+    for name, lines, wanted in (("match", spec.examples.match, True),
+                                ("no_match", spec.examples.no_match, False)):  # fmt: skip
+        for index, line in enumerate(lines, start=1):
+            out = run_rule_test(context, RuleTestIn(lines=[line], source=source), draft)
+            hits = [record.matched for record in out.records if record.matched]
+            if (spec.id in hits) == wanted:
+                continue
+            other = next((hit for hit in hits if hit != spec.id), "") if wanted else ""
+            outcome = "taken" if other else "missed" if wanted else "matched"
+            key = f"rules.edit_example_{outcome}"
+            problems.append(Problem(f"examples_{name}", index, line, key, other))
+    return problems

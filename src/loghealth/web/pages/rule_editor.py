@@ -2,9 +2,11 @@
 
 `?id=` opens a stored rule, or a shipped signature / rule-file rule pre-filled so that saving
 stores a rule replacing it (as `POST /api/v1/rules` with its id would); no id starts a new rule.
-Saving validates exactly as the API does (`web.rule_form.check_rule`) and shows each problem
-next to its field; a stored change reloads the running engine. Viewers see the rule read-only
-and can test it; saving and deleting need the admin role (the server refuses otherwise).
+Saving validates exactly as the API does (`web.rule_form.check_rule`), then runs the rule's
+examples through the rule tester (`check_examples`: every `match` line hit by this rule, no
+`no_match` line), and shows each problem next to its field; a stored change reloads the engine.
+Viewers see the rule read-only and can test it; saving and deleting need the admin role (the
+server refuses otherwise).
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ from loghealth.web.auth import PageError, WebUser, require_user
 from loghealth.web.pages.rule_test import tester_values
 from loghealth.web.pages.rules import page_error
 from loghealth.web.render import render
-from loghealth.web.rule_form import Problem, RuleForm, check_rule, problems_by_field
+from loghealth.web.rule_form import (
+    Problem,
+    RuleForm,
+    check_examples,
+    check_rule,
+    problems_by_field,
+)
 
 __all__ = ["NAV", "Editing", "router"]
 
@@ -106,7 +114,7 @@ async def edit_page(
 def _store(context: ApiContext, form: RuleForm, mode: str) -> Editing | None:
     """Validate and store the rule: None when stored, else the editor with its problems.
 
-    Blocking (reads the packs, compiles the patterns, writes the store).
+    Blocking (reads the packs, compiles the patterns, tests the examples, writes the store).
     """
     store = RuleStore(context.store.engine)
     existing = store.get(form.id) if form.id else None
@@ -118,8 +126,11 @@ def _store(context: ApiContext, form: RuleForm, mode: str) -> Editing | None:
     if mode == "create" and existing is not None:
         editing.problems = [Problem("id", None, "", "rules.edit_exists")]
         return editing
-    spec, editing.problems = check_rule(context, form, existing.body if existing else None)
+    spec, editing.problems = check_rule(context, form)
     if spec is None:
+        return editing
+    editing.problems = check_examples(context, spec, form.scope)
+    if editing.problems:
         return editing
     now = context.clock.now()
     if existing is not None:
