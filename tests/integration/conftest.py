@@ -98,12 +98,13 @@ def container_engine() -> Iterator[Engine]:
         unavailable(f"{ENGINE_SCRIPT} not found")
     was_running = _answers(ENGINE_SOCKET)
     try:
-        started = subprocess.run(
-            ["bash", str(ENGINE_SCRIPT), "start", ENGINE_SOCKET],
+        started = subprocess.run(  # from `/`: an engine whose working directory is deleted
+            ["bash", str(ENGINE_SCRIPT), "start", ENGINE_SOCKET],  # later fails every restart
             capture_output=True,
             text=True,
             timeout=900,
             check=False,
+            cwd="/",
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         unavailable(f"{ENGINE_SCRIPT} start: {error}")
