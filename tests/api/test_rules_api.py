@@ -119,6 +119,40 @@ def test_invalid_rules_are_problems_with_the_path(api_settings: Settings) -> Non
     run_api(api_settings, scenario)
 
 
+def test_examples_are_checked_against_the_rule_as_the_editor_does(api_settings: Settings) -> None:
+    match = "2024-05-01 10:00:00,000 ERROR app: flux capacitor core failed"
+    quiet = "2024-05-01 10:00:00,000 ERROR app: all good"
+
+    async def scenario(api: Api) -> None:
+        admin = api.auth("admin")
+        kept = {**RULE, "examples": {"match": [match], "no_match": [quiet]}}
+        created = await api.http.post("/api/v1/rules", json=kept, headers=admin)
+        assert created.status_code == 201, created.text
+        assert created.json()["spec"]["examples"] == kept["examples"]
+
+        wrong = {**RULE, "id": "flux-2", "examples": {"match": [quiet], "no_match": [match]}}
+        refused = await api.http.post("/api/v1/rules", json=wrong, headers=admin)
+        assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+        errors = refused.json()["errors"]
+        locs = [error["loc"] for error in errors]
+        assert locs == ["body.examples.match.0", "body.examples.no_match.0"], errors
+        assert errors[0]["msg"] == f"this rule does not match example line 1: {quiet!r}"
+        assert errors[1]["msg"] == f"this rule matches line 1, which it must not: {match!r}"
+        missing = await api.http.get("/api/v1/rules/flux-2", headers=admin)
+        assert missing.status_code == 404  # nothing stored
+
+        breaking = await api.http.patch(
+            "/api/v1/rules/flux-failed", json={"patterns": ["flux capacitor exploded"]},
+            headers=admin,
+        )  # fmt: skip
+        assert breaking.status_code == 422, breaking.text
+        assert breaking.json()["errors"][0]["loc"] == "body.examples.match.0"
+        same = (await api.http.get("/api/v1/rules/flux-failed", headers=admin)).json()
+        assert same["spec"]["patterns"] == RULE["patterns"]
+
+    run_api(api_settings, scenario)
+
+
 def test_rule_test_verdicts(api_settings: Settings) -> None:
     async def scenario(api: Api) -> None:
         viewer = api.auth("viewer")

@@ -18,8 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from loghealth.api.deps import ApiContext
-from loghealth.api.routes.rules import run_rule_test, validate_rule
-from loghealth.api.schemas import RuleIn, RuleTestIn
+from loghealth.api.routes.rules import example_failures, validate_rule
+from loghealth.api.schemas import RuleIn
 from loghealth.rules.schema import SignatureSpec
 from loghealth.store.rules import GLOBAL_SCOPE
 
@@ -215,32 +215,16 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[Problem]]:
 
 
 def check_examples(context: ApiContext, spec: SignatureSpec, scope: str) -> list[Problem]:
-    """Run the rule's `examples` through the rule tester (`run_rule_test`), as if stored in `scope`.
+    """The rule's failing `examples` (`api.routes.rules.example_failures`) as field problems.
 
-    Each line is parsed alone (format detected), as the catalog's tests do. A `match` line must
-    be hit by this rule (its pattern found and every gate passed, no other rule before it); a
-    `no_match` line must not be. The rule is tested enabled (examples describe its patterns).
-    Returns one problem per failing line (`examples_match` / `examples_no_match`; `detail` names
-    the entry that took a `match` line instead), else [].
-    Blocking (builds an engine per line): call it in a worker thread.
+    One problem per failing line (`examples_match` / `examples_no_match`; `detail` names the
+    entry that took a `match` line instead), else []. Blocking: call it in a worker thread.
 
     Raises:
         HTTPException: 503 when the catalog cannot be loaded.
     """
-    if spec.examples is None:
-        return []
-    draft = spec.model_copy(update={"enabled": True})
-    source = None if scope == GLOBAL_SCOPE else scope
-    problems = []
-    for name, lines, wanted in (("match", spec.examples.match, True),
-                                ("no_match", spec.examples.no_match, False)):  # fmt: skip
-        for index, line in enumerate(lines, start=1):
-            out = run_rule_test(context, RuleTestIn(lines=[line], source=source), draft)
-            hits = [record.matched for record in out.records if record.matched]
-            if (spec.id in hits) == wanted:
-                continue
-            other = next((hit for hit in hits if hit != spec.id), "") if wanted else ""
-            outcome = "taken" if other else "missed" if wanted else "matched"
-            key = f"rules.edit_example_{outcome}"
-            problems.append(Problem(f"examples_{name}", index, line, key, other))
-    return problems
+    return [
+        Problem(f"examples_{fail.kind}", fail.index, fail.line,
+                f"rules.edit_example_{fail.outcome}", fail.taken_by)
+        for fail in example_failures(context, spec, scope)
+    ]  # fmt: skip

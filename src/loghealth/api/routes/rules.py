@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -42,7 +43,9 @@ from loghealth.store.rules import GLOBAL_SCOPE, RuleExistsError, RuleStore, Stor
 from loghealth.store.tokens import Role
 
 __all__ = [
+    "ExampleFailure",
     "base_catalog",
+    "example_failures",
     "reload_rules",
     "router",
     "rule_body",
@@ -182,6 +185,7 @@ async def create_rule(context: ContextDep, _: Admin, body: RuleIn, request: Requ
     """Store a rule (validated and compiled first) and reload the engine."""
     fields = body.model_dump(exclude_unset=True, exclude={"id", "scope", "enabled"})
     spec = _check_action(context, _validated(body.id, fields, body.enabled))
+    await _check_examples(context, spec, body.scope)
     now = context.clock.now()
     rule = StoredRule(body.id, _spec_json(spec), body.scope, body.enabled, now, now)
     try:
@@ -372,6 +376,7 @@ async def patch_rule(
     if sent:  # rule fields: merge into the stored ones and validate the result
         merged = {**rule.body, **sent}
         spec = _check_action(context, _validated(rule_id, merged, enabled))
+        await _check_examples(context, spec, changes.get("scope", rule.scope))
         changes["body"] = _spec_json(spec)
     updated = await asyncio.to_thread(_rules(context).update, rule_id, changes, context.clock.now())
     await _reload(context, request)
@@ -464,6 +469,74 @@ def validate_rule(
         RequestValidationError: the problems, each with its `loc` under `("body", field, …)`.
     """
     return _check_action(context, _validated(rule_id, fields, enabled))
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFailure:
+    """An example line the rule does not treat as its `examples` say.
+
+    `kind`: `match` or `no_match`; `index`: the line's 1-based row in that list; `outcome`:
+    `missed` (a `match` line nothing hits), `taken` (another entry, `taken_by`, hits it first)
+    or `matched` (a `no_match` line the rule hits).
+    """
+
+    kind: str
+    index: int
+    line: str
+    outcome: str
+    taken_by: str = ""
+
+
+def example_failures(context: ApiContext, spec: SignatureSpec, scope: str) -> list[ExampleFailure]:
+    """Run a rule's `examples` through the rule tester as if the rule were stored in `scope`.
+
+    Each line is parsed alone (format detected), as the catalog's tests do; the rule is tested
+    enabled (examples describe its patterns). A `match` line must be hit by this rule (pattern
+    found, every gate passed, no other entry first); a `no_match` line must not be.
+    Blocking (builds an engine per line): call it in a worker thread.
+
+    Raises:
+        HTTPException: 503 when the catalog cannot be loaded.
+    """
+    if spec.examples is None:
+        return []
+    draft = spec.model_copy(update={"enabled": True})
+    source = None if scope == GLOBAL_SCOPE else scope
+    failures = []
+    for kind, lines, wanted in (("match", spec.examples.match, True),
+                                ("no_match", spec.examples.no_match, False)):  # fmt: skip
+        for index, line in enumerate(lines, start=1):
+            out = _test(context, RuleTestIn(lines=[line], source=source), draft)
+            hits = [record.matched for record in out.records if record.matched]
+            if (spec.id in hits) == wanted:
+                continue
+            other = next((hit for hit in hits if hit != spec.id), "") if wanted else ""
+            outcome = "taken" if other else "missed" if wanted else "matched"
+            failures.append(ExampleFailure(kind, index, line, outcome, other))
+    return failures
+
+
+_EXAMPLE_MESSAGES = {
+    "missed": "this rule does not match example line {index}: {line!r}",
+    "taken": "{taken_by!r} takes example line {index} before this rule: {line!r}",
+    "matched": "this rule matches line {index}, which it must not: {line!r}",
+}
+
+
+async def _check_examples(context: ApiContext, spec: SignatureSpec, scope: str) -> None:
+    """Refuse a rule whose `examples` it does not keep (`example_failures`).
+
+    Raises:
+        RequestValidationError: a 422 problem per failing line, at `body.examples.<kind>.<row>`.
+    """
+    failures = await asyncio.to_thread(example_failures, context, spec, scope)
+    if failures:
+        raise RequestValidationError(
+            [{"loc": ("body", "examples", f.kind, f.index - 1), "type": "example_failed",
+              "msg": _EXAMPLE_MESSAGES[f.outcome].format(
+                  index=f.index, line=f.line, taken_by=f.taken_by)}
+             for f in failures]
+        )  # fmt: skip
 
 
 def rule_body(spec: SignatureSpec) -> dict[str, Any]:
