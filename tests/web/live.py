@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,22 @@ def require_chromium() -> Any:
             pytest.fail(f"CI needs the browser tests: {reason}")
         pytest.skip(reason)
     return sync_playwright
+
+
+def serve_for_browser(
+    root: Path, prepare: Callable[[LiveServe], None] | None = None
+) -> Iterator[LiveServe]:
+    """A module's `serve` for browser tests: Chromium required, the example findings in, then
+    `prepare` (more data); stopped when the generator ends, which must exit 0."""
+    require_chromium()
+    live = start_serve(root)
+    try:
+        live.wait_for_findings(5)
+        if prepare is not None:
+            prepare(live)
+        yield live
+    finally:
+        assert live.stop() == 0, "\n".join(live.output)
 
 
 def launch_chromium() -> Iterator[Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PASSWORD
-from tests.web.live import REPO, LiveServe, launch_chromium, require_chromium, start_serve
+from tests.web.live import REPO, LiveServe, launch_chromium, serve_for_browser
 
 pytestmark = pytest.mark.browser
 
@@ -28,13 +28,7 @@ DESKTOP = {"width": 1440, "height": 900}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
-    require_chromium()
-    live = start_serve(tmp_path_factory.mktemp("serve"))
-    try:
-        live.wait_for_findings(5)
-        yield live
-    finally:
-        assert live.stop() == 0, "\n".join(live.output)
+    yield from serve_for_browser(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture(scope="module")

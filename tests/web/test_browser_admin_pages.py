@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.live import LiveServe, launch_chromium, require_chromium, start_serve
+from tests.web.live import LiveServe, launch_chromium, serve_for_browser
 from tests.web.test_browser import Tab
 
 pytestmark = pytest.mark.browser
@@ -44,14 +44,7 @@ def _seed_clients(server: LiveServe) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe]:
-    require_chromium()
-    live = start_serve(tmp_path_factory.mktemp("serve-admin"))
-    try:
-        live.wait_for_findings(5)
-        _seed_clients(live)
-        yield live
-    finally:
-        assert live.stop() == 0, "\n".join(live.output)
+    yield from serve_for_browser(tmp_path_factory.mktemp("serve-admin"), _seed_clients)
 
 
 @pytest.fixture(scope="module")

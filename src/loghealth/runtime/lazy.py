@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +29,9 @@ from loghealth.parsing import Framer, ParseContext, Parser, create_parser
 from loghealth.parsing.base import parse_line
 from loghealth.parsing.framing import is_continuation_line
 from loghealth.parsing.quick import depends_on_state, marks_continuations, quick_pattern
-from loghealth.sources import InputError
+from loghealth.sources.files import READ_ERRORS, InputError, decode_line, open_file
 
-__all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "decode_line", "scan_file_lazily"]
+__all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "scan_file_lazily"]
 
 BLOCK_BYTES = 4 * 1024 * 1024
 """Bytes read per block: large enough for C-speed passes, small in memory."""
@@ -42,7 +41,6 @@ _UNSAFE_LINE = re.compile(rb"^[^\n]*?[^\t\n\x20-\x7e]", re.MULTILINE)
 _LINE_END_CR = re.compile(rb"\r+\n")
 _OPENS_BLOCK = re.compile(rb"Traceback \(most recent call last\)|goroutine \d+ \[")
 r"""`framing`'s block openers, for a printable ASCII line (where `\d` means the same)."""
-_GZIP_MAGIC = b"\x1f\x8b"
 _finders: dict[bytes | None, UnsureFinder] = {}
 try:
     import pcre2 as _pcre2  # type: ignore[import-untyped]
@@ -53,14 +51,6 @@ except ImportError:  # an optional speed-up: `re` gives the same offsets
     _PCRE2_ERRORS = ()
 USE_PCRE2 = True
 """False: find unsure lines with `re` only (tests compare the two)."""
-
-
-def decode_line(raw: bytes) -> str:
-    r"""Decode one line without its `\n` exactly as `sources.read_lines` does."""
-    data = raw.rstrip(b"\r")
-    if b"\x00" in data:
-        data = data.replace(b"\x00", b"")
-    return data.decode("utf-8", errors="replace")
 
 
 @dataclass(slots=True)
@@ -349,18 +339,18 @@ def scan_file_lazily(
             tail = b"".join(pending)
             if carry or tail:
                 scan.block(b"".join([b"\n", carry, tail, b"\n" if tail else b""]), final=True)
-    except (OSError, EOFError, zlib.error) as error:
+    except READ_ERRORS as error:
         raise InputError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
     return scan.finish()
 
 
 def _open(path: Path, start: int, end: int | None) -> BinaryIO:
-    """`path` opened for reading at `start`: decompressing when it is a gzip file."""
-    handle: BinaryIO = path.open("rb")
-    if handle.read(2) == _GZIP_MAGIC:
-        handle.close()
+    """`path` opened for reading at `start` (`sources.open_file`: a gzip file decompressed)."""
+    handle = open_file(path)
+    if isinstance(handle, gzip.GzipFile):
         if start != 0 or end is not None:
+            handle.close()
             raise ValueError("a gzip file can only be scanned whole")
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    handle.seek(start)
+    else:
+        handle.seek(start)
     return handle

@@ -39,7 +39,7 @@ from loghealth.runtime.scan import (
     lazy_applies,
     select_records,
 )
-from loghealth.sources import FileInput, InputError
+from loghealth.sources.files import GZIP_MAGIC, FileInput, InputError, decode_line
 
 __all__ = [
     "CHUNK_BYTES",
@@ -57,7 +57,6 @@ CHUNK_BYTES = 32 * 1024 * 1024
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this total input size worker processes cost more than they save: scan in-process."""
 _BOUNDARY_SEARCH_BYTES = 1024 * 1024
-_GZIP_MAGIC = b"\x1f\x8b"
 _worker_matcher: Matcher | None = None
 
 
@@ -86,14 +85,6 @@ class TaskResult:
     report: SourceReport | None = None
 
 
-def _decode(raw: bytes) -> str:
-    # the same bytes-to-line rule as loghealth.sources.read_lines
-    data = raw.rstrip(b"\n").rstrip(b"\r")
-    if b"\x00" in data:
-        data = data.replace(b"\x00", b"")
-    return data.decode("utf-8", errors="replace")
-
-
 def read_range(path: Path, start: int, end: int | None) -> Iterator[str]:
     """Decoded lines of bytes [start, end) of a file (`end` None: to the end of the file).
 
@@ -110,7 +101,7 @@ def read_range(path: Path, start: int, end: int | None) -> Iterator[str]:
                 if end is not None and position >= end:
                     break
                 position += len(raw)
-                yield _decode(raw)
+                yield decode_line(raw)
     except OSError as error:
         raise InputError(f"{path}: {error.strerror or error}") from None
 
@@ -128,7 +119,7 @@ def _boundary_after(
         position = window.find(b"\n", line_start)
         if position == -1:
             return None
-        line = _decode(window[line_start:position])
+        line = decode_line(window[line_start:position])
         if line and parse_line(parser, line, ctx) is not None:
             return offset - 1 + line_start
     return None
@@ -143,7 +134,7 @@ def _chunk_starts(
     ctx = ParseContext(tz=options.tz, now=options.now, source=source.name)
     starts = [0]
     with path.open("rb") as handle:
-        if handle.read(2) == _GZIP_MAGIC:
+        if handle.read(2) == GZIP_MAGIC:
             return [0]
         for target in range(chunk, source.size_bytes, chunk):
             found = _boundary_after(handle, max(target, starts[-1] + 1), log_format, ctx)

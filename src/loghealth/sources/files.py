@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["DEFAULT_INCLUDE", "FileInput", "InputError", "discover_inputs", "read_lines"]
+__all__ = [
+    "DEFAULT_INCLUDE",
+    "GZIP_MAGIC",
+    "READ_ERRORS",
+    "FileInput",
+    "InputError",
+    "decode_line",
+    "discover_inputs",
+    "open_file",
+    "read_lines",
+]
 
 DEFAULT_INCLUDE: tuple[str, ...] = (
     "*.log",
@@ -34,7 +44,10 @@ DEFAULT_INCLUDE: tuple[str, ...] = (
 )
 """Names read from a directory without `--include` (files named explicitly are always read)."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of a gzip file (RFC 1952, section 2.3.1)."""
+READ_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
+"""What reading a file, or a corrupt or truncated gzip stream, raises."""
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules"}
 
 
@@ -100,19 +113,38 @@ def discover_inputs(
     return inputs
 
 
+def open_file(path: Path) -> BinaryIO:
+    """`path` opened for binary reading, decompressed when it is a gzip file (its magic bytes).
+
+    Raises:
+        OSError: the file cannot be opened.
+    """
+    handle: BinaryIO = path.open("rb")
+    if handle.read(2) == GZIP_MAGIC:
+        handle.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    handle.seek(0)
+    return handle
+
+
+def decode_line(raw: bytes) -> str:
+    r"""One line's bytes (with or without its `\n`) as every reader decodes them.
+
+    A trailing CR is dropped, NUL bytes are removed, invalid UTF-8 becomes U+FFFD.
+    """
+    data = raw.rstrip(b"\n").rstrip(b"\r")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"")
+    return data.decode("utf-8", errors="replace")
+
+
 def _open(source: FileInput) -> BinaryIO:
     if source.path is None:
         return sys.stdin.buffer
     try:
-        handle = source.path.open("rb")
+        return open_file(source.path)
     except OSError as error:
         raise InputError(f"{source.name}: {error.strerror or error}") from None
-    is_gzip = handle.read(2) == _GZIP_MAGIC
-    if is_gzip:
-        handle.close()
-        return gzip.open(source.path, "rb")  # type: ignore[return-value]
-    handle.seek(0)
-    return handle
 
 
 def read_lines(source: FileInput, on_bytes: Callable[[int], None] | None = None) -> Iterator[str]:
@@ -129,11 +161,8 @@ def read_lines(source: FileInput, on_bytes: Callable[[int], None] | None = None)
         for raw in handle:
             if on_bytes is not None:
                 on_bytes(len(raw))
-            data = raw.rstrip(b"\n").rstrip(b"\r")
-            if b"\x00" in data:
-                data = data.replace(b"\x00", b"")
-            yield data.decode("utf-8", errors="replace")
-    except (OSError, EOFError, zlib.error) as error:
+            yield decode_line(raw)
+    except READ_ERRORS as error:
         raise InputError(f"{source.name}: {error}") from None
     finally:
         if source.path is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -158,10 +159,7 @@ async def overview(
     span: Annotated[str, Query(alias="range", max_length=8)] = "24h",
 ) -> HTMLResponse:
     """The overview page (`?range=24h|7d` picks the span of the findings-over-time chart)."""
-    span = span if span in SPANS else "24h"
-    context = get_context(request)
-    t = Translator(page_language(request))
-    data = await asyncio.to_thread(_collect, context, span, t)
+    span, data = await _gathered(request, span, _collect)
     return render(request, "overview.html", span=span, spans=list(SPANS), **data)
 
 
@@ -172,8 +170,14 @@ async def overview_panels(
     span: Annotated[str, Query(alias="range", max_length=8)] = "24h",
 ) -> HTMLResponse:
     """The overview's panels (all but the feed) as elements with `hx-swap-oob`, same `?range=`."""
-    span = span if span in SPANS else "24h"
-    context = get_context(request)
-    t = Translator(page_language(request))
-    data = await asyncio.to_thread(_panels, context, span, t)
+    span, data = await _gathered(request, span, _panels)
     return render(request, "_overview_update.html", span=span, **data)
+
+
+async def _gathered(
+    request: Request, span: str, gather: Callable[[ApiContext, str, Translator], dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    """The span asked for (`24h` when unknown) and what `gather` reads for it, in a thread."""
+    span = span if span in SPANS else "24h"
+    t = Translator(page_language(request))
+    return span, await asyncio.to_thread(gather, get_context(request), span, t)
