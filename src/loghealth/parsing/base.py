@@ -33,10 +33,16 @@ class Parsed:
 
 
 class Parser(Protocol):
-    """Recognises the first line of a record in one format.
+    r"""Recognises the first line of a record in one format.
 
     `parse` returns None when the line does not start a record in this format (it may be a
     continuation line, or another format); it must never raise on any input string.
+
+    A parser class may also declare `first_char: str | None`, the source of a regular expression
+    character class (`r"[{\s]"` for JSON lines): `parse` returns None for every line whose first
+    character (`line[:1]`, so "" for an empty line) the class does not match, and `LineChain`
+    skips the parser for such lines. It is optional (read with `getattr`; None or absent: no
+    promise), so it is not a member of this protocol.
     """
 
     name: str

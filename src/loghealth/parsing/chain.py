@@ -6,12 +6,15 @@ format, so a line in another format keeps its level, time and logger instead of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from loghealth.parsing.base import Parsed, Parser, parse_line
 from loghealth.parsing.context import ParseContext
 
 __all__ = ["LineChain"]
+
+_FIRST_CHARS_MAX = 4096
 
 
 class LineChain:
@@ -20,21 +23,42 @@ class LineChain:
     The specific parser that matched last is tried first next time (runs of lines share a
     format), but `last_resort` is always tried last, so a permissive heuristic never shadows a
     specific format. The result's `format` names the parser that understood the line.
+
+    A parser whose class declares `first_char` (a regex character class, see `Parser`) is not
+    asked about a line whose first character (`line[:1]`, "" for an empty line) that class does
+    not match: it would return None. So the winner, its result and the order are what asking
+    every parser would give; a parser without `first_char` is always asked.
     """
 
     def __init__(self, name: str, parsers: Sequence[Parser], last_resort: Parser) -> None:
         self.name = name
-        self._parsers = list(parsers)
+        # (slot, parser) in the order the next line tries them; `slot` indexes `_able` values
+        self._order = list(enumerate(parsers))
+        self._classes = [_first_char_pattern(parser) for parser in parsers]
+        # first character -> for each slot, whether that parser may understand such a line
+        self._able: dict[str, tuple[bool, ...]] = {}
         self._last_resort = last_resort
+
+    @property
+    def parsers(self) -> tuple[Parser, ...]:
+        """The specific parsers in the order the next line tries them (the last winner first)."""
+        return tuple(parser for _, parser in self._order)
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line with the first parser that understands it; None if none does."""
-        for index, parser in enumerate(self._parsers):
+        first = line[:1]
+        able = self._able.get(first)
+        if able is None:
+            able = self._able_for(first)
+        order = self._order
+        for index, (slot, parser) in enumerate(order):
+            if not able[slot]:
+                continue
             parsed = parse_line(parser, line, ctx)
             if parsed is None:
                 continue
             if index:
-                self._parsers.insert(0, self._parsers.pop(index))
+                order.insert(0, order.pop(index))
             if parsed.format is None:
                 parsed.format = parser.name
             return parsed
@@ -42,3 +66,16 @@ class LineChain:
         if parsed is not None and parsed.format is None:
             parsed.format = self._last_resort.name
         return parsed
+
+    def _able_for(self, first: str) -> tuple[bool, ...]:
+        if len(self._able) >= _FIRST_CHARS_MAX:  # any character may start a line: bound it
+            self._able.clear()
+        able = self._able[first] = tuple(
+            pattern is None or pattern.fullmatch(first) is not None for pattern in self._classes
+        )
+        return able
+
+
+def _first_char_pattern(parser: Parser) -> re.Pattern[str] | None:
+    source = getattr(parser, "first_char", None)
+    return re.compile(source) if isinstance(source, str) else None

@@ -42,6 +42,8 @@ class DockerJsonParser:
     """
 
     name = "docker_json"
+    # first_char: `_json_object` strips whitespace (`\s` is `str.isspace`), then needs `{`
+    first_char = r"[{\s]"
 
     def __init__(self, inner: Callable[[], Parser] | None = None) -> None:
         self._make_inner = inner
@@ -98,6 +100,8 @@ class JournaldJsonParser:
     """Parser for `journalctl -o json` entries; trusted `_FIELDS` are kept in `fields`."""
 
     name = "journald_json"
+    # first_char: `_json_object` strips whitespace (`\s` is `str.isspace`), then needs `{`
+    first_char = r"[{\s]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a journal JSON entry."""

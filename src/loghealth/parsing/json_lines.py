@@ -58,6 +58,8 @@ class JsonLinesParser:
     """Parser for JSON-lines logs; a line that is not a JSON object returns None."""
 
     name = "json_lines"
+    # first_char: `parse` strips whitespace (`\s` is `str.isspace`), then needs `{`
+    first_char = r"[{\s]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a JSON object."""

@@ -95,6 +95,8 @@ class Log4jParser:
     """
 
     name = "log4j"
+    # first_char: every `_LAYOUTS` layout opens with a `\d` date or time
+    first_char = r"\d"
 
     def __init__(self) -> None:
         self._order = list(_LAYOUTS)

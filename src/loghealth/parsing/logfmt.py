@@ -49,6 +49,8 @@ class LogfmtParser:
     """Parser for logfmt lines; None for lines that are not only pairs or lack level and message."""
 
     name = "logfmt"
+    # first_char: `_LINE`: optional `\s`, then a `[\w.\-/@]` key
+    first_char = r"[\s\w./@-]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not logfmt."""

@@ -31,6 +31,8 @@ class LogcatParser:
     """Parser for Android logcat (`threadtime`, `time` and `brief`); the tag is the logger."""
 
     name = "logcat"
+    # first_char: a `\d` month, or `_TIME_LAYOUT`'s level letter when it has no time
+    first_char = r"[\dADEFIVW]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a logcat line."""
@@ -68,6 +70,8 @@ class GlogParser:
     """Parser for glog/klog lines; `fields` holds thread, file and lineno; file is the logger."""
 
     name = "glog"
+    # first_char: `_GLOG` opens with its level letter
+    first_char = r"[EFIW]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a glog line."""

@@ -32,6 +32,8 @@ class OsloParser:
     """Parser for oslo.log lines; `fields` holds pid, the request context and its request id."""
 
     name = "oslo"
+    # first_char: `_LINE`: an optional `[^\s\[]` prefix, then the `\d` time
+    first_char = r"[^\s\[]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not an oslo.log line."""

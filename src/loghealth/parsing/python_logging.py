@@ -94,6 +94,8 @@ class PythonLoggingParser:
     """
 
     name = "python_logging"
+    # first_char: every `_VARIANTS` layout: `[`, a `\d` time or a level word
+    first_char = r"[\[\dCDEFINTW]"
 
     def __init__(self) -> None:
         self._order = list(_VARIANTS)

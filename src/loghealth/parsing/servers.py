@@ -54,6 +54,8 @@ class PostgresParser:
     """
 
     name = "postgres"
+    # first_char: `_PG` opens with the date's `\d{4}`
+    first_char = r"\d"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a PostgreSQL log line."""
@@ -111,6 +113,8 @@ class MysqlParser:
     """Parser for MySQL/MariaDB error logs (5.x and 8 layouts) and the general query log."""
 
     name = "mysql"
+    # first_char: `_MYSQL` and `_MYSQL_GENERAL` open with a `\d` date
+    first_char = r"\d"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a MySQL error- or general-log line."""
@@ -158,6 +162,8 @@ class RedisParser:
     """Parser for Redis server logs; `fields` holds pid and role (master, replica, child…)."""
 
     name = "redis"
+    # first_char: `_REDIS`: a `\d` pid or `[` (2.x); `_REDIS_SIGNAL`: a `\d` pid
+    first_char = r"[\[\d]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a Redis log line."""

@@ -196,6 +196,8 @@ class SmartyParser:
     """
 
     name = "smarty"
+    # first_char: `_LINE` opens with a weekday name
+    first_char = r"[FMSTW]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not a Smarty line."""

@@ -53,6 +53,8 @@ class Rfc5424Parser:
     """Parser for RFC 5424 lines: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`."""
 
     name = "syslog_rfc5424"
+    # first_char: `_RFC5424` opens with `_PRI`, which is not optional there
+    first_char = r"<"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not RFC 5424."""
@@ -83,6 +85,8 @@ class Rfc3164Parser:
     """Parser for BSD syslog: `[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG` (or an RFC 3339 time)."""
 
     name = "syslog_rfc3164"
+    # first_char: an optional `_PRI`, then a `\d` year or a month (`from_syslog` takes only those)
+    first_char = r"[<ADFJMNOS\d]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not BSD syslog."""

@@ -72,6 +72,8 @@ class AccessLogParser:
     """
 
     name = "clf"
+    # first_char: `_ACCESS`: an optional `[\w.-]` vhost, then a `[^\s\[]` client
+    first_char = r"[^\s\[]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not an access-log line."""
@@ -117,6 +119,8 @@ class NginxErrorParser:
     """
 
     name = "nginx_error"
+    # first_char: `_NGINX` opens with the date's `\d{4}`
+    first_char = r"\d"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not an nginx error-log line."""
@@ -175,6 +179,8 @@ class ApacheErrorParser:
     """
 
     name = "apache_error"
+    # first_char: `[` for httpd (`_APACHE`), else a `_CUPS` level letter
+    first_char = r"[\[ACDEINWXd]"
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not an Apache (or CUPS) error-log line."""

@@ -25,6 +25,8 @@ class ZeekParser:
     """Parser for Zeek ASCII logs; remembers the column names of the file's `#fields` header."""
 
     name = "zeek"
+    # first_char: `#` for `_HEADER`, a `\d` epoch for `_DATA`
+    first_char = r"[#\d]"
 
     def __init__(self) -> None:
         self._fields: list[str] = []
