@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -135,6 +136,7 @@ def scan_command(
         engine = Engine(catalog, redactor, engine_kind, default_cache())
     except EngineUnavailableError as error:
         fail(str(error))
+    gc.freeze()  # what start-up built lives to the end: the collector need not walk it again
     try:
         with progress_for(inputs, enabled=True) as on_bytes:
             result = scan_inputs(inputs, engine, options, on_bytes, jobs or os.cpu_count() or 1)

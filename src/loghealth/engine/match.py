@@ -54,6 +54,11 @@ def _gate(compiled: CompiledSignature, record: LogRecord) -> tuple[Gate, str]:
     return Gate.PASSED, ""
 
 
+def _may_apply(compiled: CompiledSignature, log_format: str) -> bool:
+    """False when the signature's format gate refuses every record of `log_format`."""
+    return not compiled.formats or log_format in compiled.formats
+
+
 def _passes(compiled: CompiledSignature, record: LogRecord) -> bool:
     """`_gate(...)[0] is Gate.PASSED`, without building the explanation (the hot path)."""
     if compiled.formats and record.format not in compiled.formats:
@@ -86,6 +91,7 @@ class Matcher:
         self._cache = cache
         self._prefilter: Prefilter = create_prefilter(engine, self._compiled, cache)
         self._raw: RawScanner | bool | None = False  # False: not built yet
+        self._raw_by_format: dict[str, RawScanner] = {}
 
     @property
     def engine(self) -> EngineKind:
@@ -102,14 +108,26 @@ class Matcher:
         """The compiled signatures, most specific first."""
         return list(self._compiled)
 
-    def raw_scanner(self) -> RawScanner | None:
+    def raw_scanner(self, log_format: str | None = None) -> RawScanner | None:
         """The backend's prefilter over raw log text (built on first use), for lazy scanning.
 
-        None when some signature cannot be prefiltered on raw text (see `create_raw_scanner`).
+        With `log_format`, it reports only the signatures that can hit a record of that format
+        (`applies_to.formats`): where a line's record surely has that format, a match of another
+        signature cannot make it a hit. None when some signature cannot be prefiltered on raw
+        text (see `create_raw_scanner`).
         """
         if self._raw is False:
             self._raw = create_raw_scanner(self._prefilter.kind, self._compiled, self._cache)
-        return self._raw if not isinstance(self._raw, bool) else None
+        if isinstance(self._raw, bool) or self._raw is None:
+            return None
+        if log_format is None:
+            return self._raw
+        scanner = self._raw_by_format.get(log_format)
+        if scanner is None:
+            kept = [i for i, c in enumerate(self._compiled) if _may_apply(c, log_format)]
+            scanner = self._raw if len(kept) == len(self._compiled) else self._raw.only(kept)
+            self._raw_by_format[log_format] = scanner
+        return scanner
 
     def _first(self, record: LogRecord, candidates: Sequence[int]) -> Hit | None:
         for index in candidates:

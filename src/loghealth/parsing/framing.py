@@ -21,6 +21,7 @@ __all__ = [
     "MAX_FOLDED_CHARS",
     "MAX_FOLDED_LINES",
     "Framer",
+    "folds_quietly",
     "frame_records",
     "is_continuation_line",
 ]
@@ -89,6 +90,24 @@ def _has_room(current: _Open) -> bool:
 def is_continuation_line(line: str) -> bool:
     """True for a line that continues a record (indented, traceback or stack-trace lines)."""
     return bool(line) and _CONTINUATION.match(line) is not None
+
+
+def folds_quietly(parser: Parser, ctx: ParseContext, lines: Iterable[str]) -> bool:
+    """True when a `Framer` over `parser` would fold `lines` into the record open before them.
+
+    Or skip them (blank lines): either way without `parser` understanding any of them, so its
+    state stays the same. Assumes that record's message opens no block and that it has room for
+    all of `lines` (`MAX_FOLDED_LINES`, `MAX_FOLDED_CHARS`): the caller checks both.
+    """
+    in_block = False
+    for line in lines:
+        if line and parse_line(parser, line, ctx) is not None:
+            return False
+        if in_block or is_continuation_line(line):
+            in_block = in_block or _OPENS_BLOCK.match(line) is not None
+        elif line.strip():
+            return False  # it starts a record of its own
+    return True
 
 
 def _may_fold(current: _Open, line: str) -> bool:

@@ -4,19 +4,22 @@ A file is read in blocks of whole lines (`\r` before a line end dropped, as deco
 block, at C speed: the parser's quick pattern (`parsing.quick`) finds the lines that do *not*
 surely start a one-line record ("unsure": a continuation, another format, a line with bytes
 outside printable ASCII); the backend's raw scanner (`engine.backends.raw`) finds the lines
-where a signature might match ("candidates"). Every unsure or candidate line is pushed through
-the one `Framer` of the file — with the line before it when the unsure lines might fold into
-that line's record — so these records come out exactly as in a full parse, and the parser sees
-the lines that can change its state (`PythonLoggingParser`'s layout order). Every other line is
-a one-line record whose message cannot match any signature: it is only counted. Counts, hits,
-line numbers — and so findings — equal those of the full path (`scan.frame_lines`); the
-property tests in tests/unit/runtime/test_lazy.py check it.
+where a signature that can apply to the file's format might match ("candidates"). Every unsure
+or candidate line is pushed through the one `Framer` of the file — with the line before it when
+the unsure lines might fold into that line's record — so these records come out exactly as in a
+full parse, and the parser sees the lines that can change its state (`PythonLoggingParser`'s
+layout order). Every other line is a one-line record of the file's format whose message cannot
+match any signature that applies to it: it is only counted. So is a record whose unsure lines
+provably fold into it, none of them a candidate (`_LazyScan._quiet_record`: a traceback under
+an ERROR line). Counts, hits, line numbers — and so findings — equal those of the full path
+(`scan.frame_lines`); the property tests in tests/unit/runtime/test_lazy.py check it.
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,12 @@ from loghealth.engine.backends.raw import RawScanner
 from loghealth.model import LogRecord
 from loghealth.parsing import Framer, ParseContext, Parser, create_parser
 from loghealth.parsing.base import parse_line
-from loghealth.parsing.framing import is_continuation_line
+from loghealth.parsing.framing import (
+    MAX_FOLDED_CHARS,
+    MAX_FOLDED_LINES,
+    folds_quietly,
+    is_continuation_line,
+)
 from loghealth.parsing.quick import depends_on_state, marks_continuations, quick_pattern
 from loghealth.sources.files import READ_ERRORS, InputError, decode_line, open_file
 
@@ -36,7 +44,6 @@ __all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "scan_file_lazily"]
 BLOCK_BYTES = 4 * 1024 * 1024
 """Bytes read per block: large enough for C-speed passes, small in memory."""
 _BATCH = 1024
-_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n"
 _UNSAFE_LINE = re.compile(rb"^[^\n]*?[^\t\n\x20-\x7e]", re.MULTILINE)
 _LINE_END_CR = re.compile(rb"\r+\n")
 _OPENS_BLOCK = re.compile(rb"Traceback \(most recent call last\)|goroutine \d+ \[")
@@ -130,18 +137,19 @@ class _Block:
         self.end = len(data)
         self._parser = parser
         self._unsafe: list[int] = []
-        if data.translate(None, _PRINTABLE):
+        if scanner.has_unsafe(data):
             self._unsafe = [m.start() for m in _UNSAFE_LINE.finditer(data, 1)]
         starts = {data.rfind(b"\n", 0, end - 1) + 1 for end in scanner.ends(data)}
         starts.discard(0)
         self._candidates = sorted(starts)
-        self._unsafe_at = self._candidate_at = 0
+        self._run = (0, 0)  # [start, stop) of a run of unsure lines already found
         self._finder = _unsure_finder(parser)
         self._restart(1)
 
     def _restart(self, position: int) -> None:
         self._matches = self._finder.starts(self.data, position - 1, self.end - 1)
         self._head = self._pull()
+        self._run = (0, 0)
 
     def _pull(self) -> int:
         found = next(self._matches, None)
@@ -155,24 +163,36 @@ class _Block:
             self._restart(position)
 
     def next_unsure(self, position: int) -> int:
-        """The first unsure line start at or after `position` (`end` if none)."""
+        """The first unsure line start at or after `position` (`end` if none).
+
+        `position` may go back only into the last run `unsure_run` found.
+        """
+        run_start, run_stop = self._run
+        if run_start <= position < run_stop:
+            return position
         while self._head < position:
             self._head = self._pull()
-        unsafe = self._unsafe
-        while self._unsafe_at < len(unsafe) and unsafe[self._unsafe_at] < position:
-            self._unsafe_at += 1
-        if self._unsafe_at < len(unsafe):
-            return min(self._head, unsafe[self._unsafe_at])
+        if self._unsafe:
+            return min(self._head, self.next_unsafe(position))
         return self._head
+
+    def unsure_run(self, start: int) -> int:
+        """Where the run of unsure lines from `start` (an unsure line) ends: a line start, `end`."""
+        stop = start
+        while stop < self.end and self.next_unsure(stop) == stop:
+            stop = self.data.index(b"\n", stop) + 1
+        self._run = (start, stop)
+        return stop
+
+    def next_unsafe(self, position: int) -> int:
+        """The first line start at or after `position` of a line outside printable ASCII."""
+        index = bisect_left(self._unsafe, position)
+        return self._unsafe[index] if index < len(self._unsafe) else self.end
 
     def next_candidate(self, position: int) -> int:
         """The first candidate line start at or after `position` (`end` if none)."""
-        candidates = self._candidates
-        while self._candidate_at < len(candidates) and candidates[self._candidate_at] < position:
-            self._candidate_at += 1
-        if self._candidate_at < len(candidates):
-            return candidates[self._candidate_at]
-        return self.end
+        index = bisect_left(self._candidates, position)
+        return self._candidates[index] if index < len(self._candidates) else self.end
 
 
 class _LazyScan:
@@ -233,6 +253,13 @@ class _LazyScan:
             if unsure == special and special > position:
                 opener = data.rfind(b"\n", 0, special - 1) + 1
                 if self._may_fold(data, opener, special):
+                    stop = self._quiet_record(block, opener, special, final)
+                    if stop:  # lines [opener, stop) are one record no signature can hit
+                        self.emit(self.framer.flush())
+                        self.counts.records += data.count(b"\n", position, opener) + 1
+                        line += data.count(b"\n", position, stop)
+                        position = stop
+                        continue
                     start = opener
                 else:  # the record open in the framer ended before `opener`
                     self.emit(self.framer.flush())
@@ -261,6 +288,38 @@ class _LazyScan:
             if parsed is not None and parsed.continuation:
                 return True
         return _OPENS_BLOCK.search(data, opener, start) is not None
+
+    def _quiet_record(self, block: _Block, opener: int, start: int, final: bool) -> int:
+        r"""Where the record at `opener` ends, if it provably cannot hit; else 0 (push its lines).
+
+        That is, when its unsure lines from `start` provably fold into it and none of its lines
+        is a candidate. Then the record is only counted: its message — the first line's message,
+        which must end that line, and the other lines, joined by `\n` — lies as it is in the raw
+        text, where the raw scanner reports every possible match. `framing.folds_quietly` proves,
+        line by line, what `Framer.push` would do. A record near the fold limits, with a line
+        outside printable ASCII, a block opener in its first line or running to the end of the
+        buffer is left to the framer. So a traceback under an ERROR line, with no signature in
+        it, costs one parse and a few cheap checks instead of a parse, a record and a match.
+        """
+        data, end = block.data, block.end
+        if _OPENS_BLOCK.search(data, opener, start) is not None:
+            return 0
+        stop = block.unsure_run(start)  # the lines `_span` would push
+        if (
+            (stop >= end and not final)  # the record may go on in the next buffer
+            or block.next_candidate(opener) < stop
+            or block.next_unsafe(opener) < stop
+            or stop - start > MAX_FOLDED_CHARS
+            or data.count(b"\n", start, stop) >= MAX_FOLDED_LINES
+        ):
+            return 0
+        parser, ctx = self.parser, self.framer.ctx
+        first = data[opener : start - 1].decode("ascii")
+        parsed = parse_line(parser, first, ctx)  # sure: it starts a record, in the same layout
+        if parsed is None or not first.endswith(parsed.message):
+            return 0  # the message's lines may not lie together in the raw text
+        lines = data[start : stop - 1].decode("ascii").split("\n")
+        return stop if folds_quietly(parser, ctx, lines) else 0
 
     def _span(self, block: _Block, start: int, line: int) -> tuple[int, int]:
         """Push lines from `start` while the next one is unsure; return (stop, lines pushed)."""
@@ -311,10 +370,11 @@ def scan_file_lazily(
         InputError: the file cannot be read, or its gzip stream is corrupt or truncated.
         ValueError: the matcher has no raw-text prefilter, or a range of a gzip file is asked for.
     """
-    scanner = matcher.raw_scanner()
+    parser = create_parser(log_format)
+    scanner = matcher.raw_scanner(parser.name)  # what is not parsed is a record of this format
     if scanner is None:
         raise ValueError("the matcher has no raw-text prefilter")
-    scan = _LazyScan(create_parser(log_format), ctx, scanner, on_records)
+    scan = _LazyScan(parser, ctx, scanner, on_records)
     try:
         with _open(path, start, end) as handle:
             remaining = None if end is None else end - start

@@ -12,6 +12,7 @@ framing does, that a parser reads a line the same way whatever lines it saw befo
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -234,6 +235,7 @@ def _counting(lines: Iterator[str], result: TaskResult) -> Iterator[str]:
 def _init_worker(catalog: Catalog, engine: EngineKind, cache: DatabaseCache | None) -> None:
     global _worker_matcher
     _worker_matcher = Engine(catalog, engine=engine, cache=cache).matcher
+    gc.freeze()  # the catalog and matcher live as long as the worker: no need to walk them again
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -76,3 +76,46 @@ def test_a_pattern_hyperscan_rejects_is_a_candidate_everywhere() -> None:
     prefilter = FastPrefilter([["disk full"], ["a{1,100000}b"]])
     assert prefilter.always == frozenset({1})
     assert [list(c) for c in prefilter.candidates(["DISK FULL", "ok"])] == [[0, 1], [1]]
+
+
+@pytest.mark.parametrize("kind", ["fast", "portable"])
+def test_a_scanner_for_a_format_leaves_out_signatures_that_cannot_apply_to_it(kind: str) -> None:
+    matcher = MATCHERS[kind]
+    scoped = [c for c in matcher.signatures if c.formats]
+    assert scoped  # the catalog has format-scoped signatures (smarty's, for one)
+    for log_format in ("python_logging", "smarty", "json_lines"):
+        scanner = matcher.raw_scanner(log_format)
+        assert scanner is not None
+        for compiled in matcher.signatures:
+            examples = compiled.signature.spec.examples
+            lines = [
+                line
+                for line in (examples.match if examples else ())
+                if line.isascii() and line.isprintable()
+            ]
+            if not lines:
+                continue
+            data = ("\n" + "\n".join(lines) + "\n").encode()
+            marked = {data.rfind(b"\n", 0, end - 1) + 1 for end in scanner.ends(data)}
+            line_starts = [i + 1 for i, byte in enumerate(data[:-1]) if byte == 0x0A]
+            if not compiled.formats or log_format in compiled.formats:
+                assert set(line_starts) <= marked, (log_format, compiled.signature.id)
+            elif all(
+                not other.regex.search(line)
+                for line in lines
+                for other in matcher.signatures
+                if other is not compiled and (not other.formats or log_format in other.formats)
+            ):
+                assert not marked, (log_format, compiled.signature.id)
+    assert matcher.raw_scanner("python_logging") is matcher.raw_scanner("python_logging")
+
+
+@pytest.mark.parametrize("kind", ["fast", "portable"])
+@given(data=st.binary(max_size=300), printable=ASCII_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_a_byte_outside_printable_ascii_is_found(kind: str, data: bytes, printable: str) -> None:
+    scanner = MATCHERS[kind].raw_scanner()
+    assert scanner is not None
+    expected = bool(data.translate(None, bytes(range(0x20, 0x7F)) + b"\t\n"))
+    assert scanner.has_unsafe(data) == expected
+    assert not scanner.has_unsafe(printable.encode() + b"\n\t")

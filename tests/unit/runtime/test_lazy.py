@@ -128,8 +128,15 @@ def _scan(paths: list[Path], kind: str, *, lazy: bool, log_format: str | None = 
     return _document(scan_inputs(inputs, engine, options))
 
 
+TRACEBACK = st.tuples(
+    st.builds(_python, _LEVEL, _WORD, _TIME, st.integers(0, 4)),
+    st.lists(st.sampled_from(['  File "/app/x.py", line 3, in <module>', "    x()", "", "é"])),
+    st.sampled_from(["ValueError: bad", "OSError: [Errno 28] No space left on device", "ok"]),
+).map(lambda parts: [parts[0], "Traceback (most recent call last):", *parts[1], parts[2]])
+
+
 @given(
-    lines=st.lists(LINE, min_size=1, max_size=150),
+    chunks=st.lists(st.one_of(LINE.map(lambda line: [line]), TRACEBACK), min_size=1, max_size=60),
     log_format=st.sampled_from([None, *LAZY_FORMATS]),
     kind=st.sampled_from(["fast", "portable"]),
     block=st.integers(1, 2048),
@@ -142,7 +149,7 @@ def _scan(paths: list[Path], kind: str, *, lazy: bool, log_format: str | None = 
 )
 def test_lazy_scan_equals_the_full_parse(
     tmp_path: Path,
-    lines: list[str],
+    chunks: list[list[str]],
     log_format: str | None,
     kind: str,
     block: int,
@@ -150,6 +157,7 @@ def test_lazy_scan_equals_the_full_parse(
     newline_at_end: bool,
     packed: bool,
 ) -> None:
+    lines = [line for chunk in chunks for line in chunk]
     path = tmp_path / "mixed.log"
     data = (newline.join(lines) + (newline if newline_at_end else "")).encode()
     path.write_bytes(gzip.compress(data) if packed else data)
@@ -282,3 +290,56 @@ def test_lines_that_fold_into_a_skipped_record_are_framed_with_it(
     full = _scan([path], kind, lazy=False)
     assert json.loads(full)[0]["unparsed_lines"] == 0
     assert _scan([path], kind, lazy=True) == full
+
+
+_TRACEBACK = [
+    "Traceback (most recent call last):",
+    '  File "/srv/app/worker.py", line 12, in handle',
+    "    result = process(item)",
+    "ValueError: invalid item 7",
+]
+
+
+@pytest.mark.parametrize("kind", ["fast", "portable"])
+def test_a_traceback_no_signature_can_hit_is_only_counted(tmp_path: Path, kind: str) -> None:
+    # "Traceback (most recent call last)" is a pattern of a smarty-only signature: in a
+    # python_logging file it makes no line a candidate, and such records are only counted.
+    quiet = [_python("ERROR", "x", "10:00:00", 0), *_TRACEBACK]
+    hit = "OSError: [Errno 28] No space left on device"
+    loud = [_python("ERROR", "x", "10:00:01", 0), *_TRACEBACK[:3], hit]
+    lines = [_python("INFO", "ok", "09:00:00", 0)]  # parsed: the parser learns its layout
+    lines += (quiet * 30 + [_python("INFO", "ok", "10:00:02", 0)] * 5 + loud) * 4
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(lines) + "\n")
+    counts = scan_file_lazily(
+        path, "python_logging", ParseContext(tz=UTC, now=NOW, source="app.log"),
+        MATCHERS[kind], lambda batch: None,
+    )  # fmt: skip
+    assert counts.lines == len(lines)
+    assert counts.records == 1 + (30 + 5 + 1) * 4
+    assert counts.parsed_lines == 1 + len(loud) * 4  # and each traceback with a hit, whole
+    full = _scan([path], kind, lazy=False)
+    assert json.loads(full)[0]["findings"]
+    assert _scan([path], kind, lazy=True) == full
+
+
+@pytest.mark.parametrize("kind", ["fast", "portable"])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ["2026-03-14 08:00:00,000 - app - ERROR - a line of its own"],  # ends the run: no fold
+        ["not a continuation"],  # outside a traceback block, a record of its own
+        ["    nul \x00 byte"],  # outside printable ASCII
+        ["", "   ", "  after blank lines"],
+    ],
+)
+def test_a_quiet_traceback_is_counted_as_the_framer_frames_it(
+    tmp_path: Path, kind: str, tail: list[str]
+) -> None:
+    opener = _python("ERROR", "x", "10:00:00", 0)
+    for lines in ([opener, *tail], [opener, "  indented", *tail], [opener, *_TRACEBACK, *tail]):
+        path = tmp_path / "app.log"
+        path.write_text("\n".join([*lines, opener] * 3) + "\n")
+        for block in (4096, 64, 1):
+            with mock.patch.object(lazy_module, "BLOCK_BYTES", block):
+                assert _scan([path], kind, lazy=True) == _scan([path], kind, lazy=False)

@@ -10,9 +10,11 @@ are the caller's to parse anyway.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
 
 from loghealth.engine.backends.base import DatabaseCache, EngineKind
 from loghealth.rules.compile import CompiledSignature
@@ -27,30 +29,87 @@ class RawScanner(Protocol):
         """End offsets (exclusive) of possible matches in `data`, in no particular order."""
         ...
 
+    def only(self, signatures: Collection[int]) -> RawScanner:
+        """The same scanner, reporting only the matches of these signatures.
+
+        `signatures` are indices in the compiled list it was built from; the view shares the
+        compiled database.
+        """
+        ...
+
+    def has_unsafe(self, data: bytes) -> bool:
+        """Whether `data` holds a byte outside printable ASCII, tab and newline.
+
+        Lines with such a byte are outside the guarantee above.
+        """
+        ...
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n"
+
+
+def _has_unsafe(data: bytes) -> bool:
+    return bool(data.translate(None, _PRINTABLE))
+
+
+@functools.cache
+def _unsafe_database() -> tuple[Any, Any]:
+    """A Hyperscan database that stops at the first unsafe byte, and its scratch."""
+    import hyperscan
+
+    database = hyperscan.Database()
+    flags = [hyperscan.HS_FLAG_SINGLEMATCH]
+    database.compile(expressions=[rb"[^\t\n\x20-\x7e]"], ids=[0], flags=flags)
+    return database, hyperscan.Scratch(database)
+
 
 class _HyperscanRaw:
-    """Every pattern rewritten without anchors, in one Hyperscan block-mode database."""
+    """Every pattern rewritten without anchors, in one Hyperscan block-mode database.
 
-    def __init__(self, expressions: list[bytes], cache: DatabaseCache | None) -> None:
+    A pattern's id is its signature's index in the compiled list.
+    """
+
+    def __init__(
+        self, expressions: list[bytes], ids: list[int], cache: DatabaseCache | None
+    ) -> None:
         import hyperscan
 
         from loghealth.engine.backends.hsdb import compile_database
 
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
-        ids = list(range(len(expressions)))
         self._database = compile_database(expressions, ids, [flags] * len(expressions), cache)
         self._scratch = hyperscan.Scratch(self._database)
+        self._only: frozenset[int] | None = None
+
+    def only(self, signatures: Collection[int]) -> _HyperscanRaw:
+        """This database, reporting the matches of `signatures` only."""
+        view = copy.copy(self)
+        view._only = frozenset(signatures)
+        return view
 
     def ends(self, data: bytes) -> list[int]:
-        """End offsets of every match of every expression."""
+        """End offsets of every match of every expression (of the signatures kept)."""
         found: list[int] = []
         append = found.append
+        kept = self._only
 
         def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
             append(end)
 
-        self._database.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        def on_kept(signature: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            if signature in kept:  # type: ignore[operator]
+                append(end)
+
+        handler = on_match if kept is None else on_kept
+        self._database.scan(data, match_event_handler=handler, scratch=self._scratch)
         return found
+
+    def has_unsafe(self, data: bytes) -> bool:
+        """Hyperscan's test: 0.3 ms on a 4 MiB block of log lines, `bytes.translate` 1.6 ms."""
+        database, scratch = _unsafe_database()
+        found: list[int] = []
+        database.scan(data, match_event_handler=lambda *_: found.append(0), scratch=scratch)
+        return bool(found)
 
 
 class _Nothing:
@@ -59,6 +118,12 @@ class _Nothing:
     def ends(self, data: bytes) -> list[int]:
         """No offsets."""
         return []
+
+    def only(self, signatures: Collection[int]) -> _Nothing:
+        """Still nothing."""
+        return self
+
+    has_unsafe = staticmethod(_has_unsafe)
 
 
 class _LiteralRaw:
@@ -75,6 +140,15 @@ class _LiteralRaw:
 
         self._confirm = [_relaxed(signature) for signature in compiled]
         self._automaton = literal_automaton([signature.literals for signature in compiled])
+        self._only: frozenset[int] | None = None
+
+    def only(self, signatures: Collection[int]) -> _LiteralRaw:
+        """This automaton, confirming the signatures in `signatures` only."""
+        view = copy.copy(self)
+        view._only = frozenset(signatures)
+        return view
+
+    has_unsafe = staticmethod(_has_unsafe)
 
     def ends(self, data: bytes) -> list[int]:
         """One past a literal occurrence whose line one of its signatures may match."""
@@ -85,6 +159,7 @@ class _LiteralRaw:
         found: list[int] = []
         checked: dict[tuple[int, int], bool] = {}
         line_end = -1  # end of the last line found: its other literals need no check
+        kept = self._only
         for pattern, _start, end in automaton.find_matches_as_indexes(
             data.lower(), overlapping=True
         ):
@@ -92,6 +167,8 @@ class _LiteralRaw:
                 continue
             start = text.rfind("\n", 0, end - 1) + 1
             for index in owners[pattern]:
+                if kept is not None and index not in kept:
+                    continue
                 key = (start, index)
                 hit = checked.get(key)
                 if hit is None:
@@ -119,17 +196,22 @@ def _relaxed(signature: CompiledSignature) -> re.Pattern[str] | None:
         return None
 
 
-def _hyperscan_expressions(compiled: Sequence[CompiledSignature]) -> list[bytes] | None:
+def _hyperscan_expressions(
+    compiled: Sequence[CompiledSignature],
+) -> tuple[list[bytes], list[int]] | None:
+    """Every pattern rewritten without anchors, and its signature's index; None if one cannot be."""
     from loghealth.engine.backends.dialect import Unsupported, to_multipattern
 
     expressions: list[bytes] = []
-    for signature in compiled:
+    ids: list[int] = []
+    for index, signature in enumerate(compiled):
         for pattern in signature.signature.spec.patterns:
             try:
                 expressions.append(to_multipattern(pattern, anchors=False).encode())
             except Unsupported:
                 return None
-    return expressions
+            ids.append(index)
+    return expressions, ids
 
 
 def create_raw_scanner(
@@ -148,11 +230,11 @@ def create_raw_scanner(
     if kind is EngineKind.FAST:
         import hyperscan
 
-        expressions = _hyperscan_expressions(compiled)
-        if expressions is None:
+        found = _hyperscan_expressions(compiled)
+        if found is None:
             return None
         try:
-            return _HyperscanRaw(expressions, cache)
+            return _HyperscanRaw(*found, cache)
         except hyperscan.error:
             return None
     if any(signature.literals is None for signature in compiled):
