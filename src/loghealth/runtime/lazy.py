@@ -88,6 +88,7 @@ class UnsureFinder:
     """
 
     def __init__(self, source: bytes | None) -> None:
+        self.source = source
         expression = rb"\n" if source is None else rb"\n(?!(?:" + source + rb"))"
         self.regex = re.compile(expression, re.MULTILINE)
         self.jit = _jit(expression)
@@ -157,9 +158,8 @@ class _Block:
 
     def refresh(self, position: int) -> None:
         """Follow a change of the parser's state (its quick pattern) from `position` on."""
-        finder = _unsure_finder(self._parser)
-        if finder is not self._finder:
-            self._finder = finder
+        if quick_pattern(self._parser) is not self._finder.source:
+            self._finder = _unsure_finder(self._parser)
             self._restart(position)
 
     def next_unsure(self, position: int) -> int:

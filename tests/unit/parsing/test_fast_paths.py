@@ -18,7 +18,13 @@ from loghealth.parsing import timestamps as ts
 from loghealth.parsing.base import Parsed
 from loghealth.parsing.levels import level_from_word
 from loghealth.parsing.python_logging import _VARIANTS, PythonLoggingParser
-from loghealth.parsing.smarty import _literal, _scan_nested, _scan_value, parse_context
+from loghealth.parsing.smarty import (
+    _literal,
+    _scan_chars,
+    _scan_nested,
+    _scan_value,
+    parse_context,
+)
 
 ZONES: list[tzinfo] = [UTC, ZoneInfo("America/New_York"), timezone(timedelta(hours=5, minutes=30))]
 
@@ -87,9 +93,12 @@ def test_smarty_literal_matches_literal_eval(text: str) -> None:
 @example("'a\\'b' c", 0)
 @example("x'a b'c d", 0)
 @example("'ab\\", 0)
+@example("['a\\", 0)
+@example("{'a': [1, (2)], 'b': ']'} c", 0)
 def test_smarty_value_scan_matches_the_character_loop(text: str, start: int) -> None:
     start = min(start, len(text))
-    assert _scan_value(text, start) == _scan_nested(text, start)
+    assert _scan_value(text, start) == _scan_chars(text, start)
+    assert _scan_nested(text, start) == _scan_chars(text, start)
 
 
 def test_regex_whitespace_is_str_isspace() -> None:
