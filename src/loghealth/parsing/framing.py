@@ -60,10 +60,10 @@ class _Open:
 
 
 def _record(current: _Open, source: str) -> LogRecord:
-    message = current.parsed.message
+    parsed = current.parsed
+    message = parsed.message
     if current.extra:
         message = "\n".join([message, *current.extra])
-    parsed = current.parsed
     return LogRecord(  # positional: a frozen dataclass takes them 20 % faster than keywords
         parsed.timestamp,
         parsed.level,

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loghealth.model import Level
-from loghealth.parsing import PARSER_NAMES, ParseContext, create_parser, parse_lines
+from loghealth.parsing import PARSER_NAMES, Framer, ParseContext, create_parser, parse_lines
+from loghealth.parsing.framing import folds_quietly
 from loghealth.runtime import ScanOptions
 from loghealth.runtime.scan import iter_source_records
 from loghealth.sources import FileInput
@@ -129,3 +130,47 @@ def test_a_number_too_long_for_int_never_ends_a_scan() -> None:
         for line in lines:
             assert len(list(frame_records([line], parser, CTX, fallback))) == 1, (name, line[:80])
     detect_format(lines, CTX)
+
+
+_FOLDABLE = st.sampled_from(
+    [
+        "",
+        "   ",
+        "Traceback (most recent call last):",
+        '  File "/app/x.py", line 3, in <module>',
+        "ValueError: bad",
+        "plain text",
+        "goroutine 7 [running]:",
+        "2026-03-14 08:00:00,000 - app - INFO - a record",
+        "Mar 14 08:00:00 host sshd[1]: a record",
+        "... 12 more",
+        "}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    log_format=st.sampled_from(["python_logging", "syslog_rfc3164", "json_lines", "postgres"]),
+    lines=st.lists(_FOLDABLE, max_size=8),
+)
+def test_lines_that_fold_quietly_are_folded_by_the_framer(
+    log_format: str, lines: list[str]
+) -> None:
+    ctx = ParseContext(tz=UTC, now=datetime(2026, 6, 1, tzinfo=UTC), source="x")
+    parser = create_parser(log_format)
+    opener = {
+        "python_logging": "2026-03-14 08:00:00,000 - app - ERROR - failed",
+        "syslog_rfc3164": "Mar 14 08:00:00 host app[1]: failed",
+        "json_lines": '{"level": "error", "msg": "failed"}',
+        "postgres": "2026-03-14 08:00:00.000 UTC [1] ERROR:  failed",
+    }[log_format]
+    quiet = folds_quietly(parser, ctx, lines)
+    framer = Framer(create_parser(log_format), ctx, create_parser("generic"))
+    assert framer.push(opener) is None
+    completed = [framer.push(line) for line in lines]
+    if quiet:
+        assert completed == [None] * len(lines)  # nothing completed: all folded or skipped
+        record = framer.flush()
+        assert record is not None
+        assert record.line == 1  # the opener's record, with every line folded in or skipped
