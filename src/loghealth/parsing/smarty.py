@@ -65,15 +65,23 @@ _UNSET: Any = object()
 
 
 def _scan_nested(text: str, start: int) -> int:
-    """`_scan_chars`, jumping over strings and runs of other characters with regexes (3x faster)."""
+    r"""Return the end index of the Python-literal-like value starting at `start`.
+
+    Brackets nest (a closer that does not match the innermost opener is ordinary text), quotes
+    hold anything up to the same quote (a `\` escapes the next character), whitespace ends the
+    value outside brackets. An unterminated string runs to the end of `text`, or one past it when
+    `text` ends in a `\` with nothing left to escape. Regexes jump over strings and over the runs
+    between brackets and quotes.
+    """
     depth: list[str] = []
     index, end = start, len(text)
     while index < end:
         char = text[index]
         if char in _QUOTED:
             quoted = _QUOTED[char].match(text, index)
-            if quoted is None:  # it runs to the end: the loop's answer (one past, after a `\`)
-                return _scan_chars(text, index)
+            if quoted is None:  # unterminated: an odd run of `\` at the end escapes past it
+                tail = len(text) - len(text.rstrip("\\"))
+                return end + min(tail, end - index - 1) % 2
             index = quoted.end()
             if not depth:
                 return index
@@ -89,34 +97,6 @@ def _scan_nested(text: str, start: int) -> int:
         index += 1
         if depth:  # inside brackets only quotes and brackets matter
             index = _INSIDE.match(text, index).end()  # type: ignore[union-attr]
-    return index
-
-
-def _scan_chars(text: str, start: int) -> int:
-    """Return the end index of the Python-literal-like value starting at `start`."""
-    depth: list[str] = []
-    quote: str | None = None
-    index = start
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = None
-                if not depth:
-                    return index + 1
-        elif char in "'\"":
-            quote = char
-        elif char in _CLOSERS:
-            depth.append(_CLOSERS[char])
-        elif depth and char == depth[-1]:
-            depth.pop()
-            if not depth:
-                return index + 1
-        elif not depth and char.isspace():
-            return index
-        index += 1
     return index
 
 
