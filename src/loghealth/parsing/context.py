@@ -19,11 +19,14 @@ class ParseContext:
     `now` (aware UTC) lets formats without a year (RFC 3164 syslog) pick the latest year that does
     not put the record more than a day in the future.
     `source` is the source's display name (a path, or `-` for stdin).
+    `fields` False says the caller only matches the records (a scan): a parser may then leave
+    out of `Parsed.fields` what is costly to build and nothing else reads (Smarty's context).
     """
 
     tz: tzinfo
     now: datetime
     source: str = ""
+    fields: bool = True
 
     @classmethod
     def default(cls, now: datetime | None = None, source: str = "") -> ParseContext:

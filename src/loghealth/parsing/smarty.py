@@ -201,7 +201,8 @@ def parse_context(text: str) -> dict[str, Any]:
 class SmartyParser:
     """Parser for Smarty lines.
 
-    `fields` holds event, context (a dict), module, lineno, function, pid and thread.
+    `fields` holds event, context (a dict; left out when `ctx.fields` is False), module, lineno,
+    function, pid and thread.
     """
 
     name = "smarty"
@@ -230,7 +231,8 @@ class SmartyParser:
         event = _EVENT.match(message)
         if event:
             fields["event"] = event.group(1)
-            fields["context"] = parse_context(message[event.end() :])
+            if ctx.fields:  # most of a line's cost: a scan only matches the message
+                fields["context"] = parse_context(message[event.end() :])
         return Parsed(
             timestamp=timestamp,
             level=level_from_word(found["level"]),

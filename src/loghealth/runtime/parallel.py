@@ -188,7 +188,7 @@ def run_task(task: Task, options: ScanOptions, matcher: Matcher | None = None) -
     if task.log_format is None:
         result.report, records = iter_source_records(task.source, options)
     elif task.source.path is not None:
-        ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name)
+        ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name, fields=False)
         lines = read_range(task.source.path, task.start, task.end)
         records = frame_lines(_counting(lines, result), task.log_format, ctx)
     else:
@@ -216,7 +216,7 @@ def _run_lazily(task: Task, options: ScanOptions, matcher: Matcher) -> TaskResul
     def collect(batch: list[LogRecord]) -> None:
         result.hits.extend(compact_hit(hit) for hit in matcher.match_many(batch) if hit)
 
-    ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name)
+    ctx = ParseContext(tz=options.tz, now=options.now, source=task.source.name, fields=False)
     counts = scan_file_lazily(
         path, log_format, ctx, matcher, collect, start=task.start, end=task.end
     )

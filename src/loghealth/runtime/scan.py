@@ -206,7 +206,7 @@ def _scan_one(
                 fed += len(batch)
                 engine.feed_many(batch)
 
-            ctx = ParseContext(tz=options.tz, now=options.now, source=source.name)
+            ctx = ParseContext(tz=options.tz, now=options.now, source=source.name, fields=False)
             counts = scan_file_lazily(
                 source.path, report.format, ctx, engine.matcher, feed, on_bytes=on_bytes
             )

@@ -53,6 +53,15 @@ def test_smarty_context_keeps_unparseable_rest() -> None:
     assert parse_context("free text here") == {"_rest": "free text here"}
 
 
+def test_a_scan_context_leaves_out_only_what_nothing_reads() -> None:
+    line = "Fri Mar 24 10:22:35+0300 2017 ERROR api:1 f[1.T] X_ERROR 'a'=1 b=[2, 3]"
+    full = create_parser("smarty").parse(line, ParseContext(tz=UTC, now=NOW))
+    scan = create_parser("smarty").parse(line, ParseContext(tz=UTC, now=NOW, fields=False))
+    assert full is not None and scan is not None
+    assert full.fields.pop("context") == {"a": 1, "b": [2, 3]}
+    assert scan == full  # the same record, without the context dict
+
+
 @pytest.mark.parametrize(
     ("line", "level"),
     [
