@@ -38,6 +38,7 @@ from loghealth.sources.docker import (
 )
 from loghealth.store.migrate import create_store_engine
 from loghealth.store.repository import Store
+from tests.rules import BOOM_RULES
 
 from .conftest import Collector, Engine, run, wait_until
 
@@ -344,16 +345,6 @@ def test_discovery_follows_containers_as_they_come_go_and_restart(container_engi
         run(scenario())
     finally:
         engine.remove(*names.values())
-
-
-BOOM_RULES = """
-signatures:
-  - id: boom
-    patterns: ['BOOM \\d+']
-    severity: error
-    category: bug
-    area: process
-"""
 
 
 @pytest.mark.docker

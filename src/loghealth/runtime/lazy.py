@@ -158,6 +158,7 @@ class _Block:
 
     def refresh(self, position: int) -> None:
         """Follow a change of the parser's state (its quick pattern) from `position` on."""
+        # `quick_pattern` hands out the same bytes object per state: identity is enough
         if quick_pattern(self._parser) is not self._finder.source:
             self._finder = _unsure_finder(self._parser)
             self._restart(position)

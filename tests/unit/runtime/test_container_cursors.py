@@ -25,15 +25,8 @@ from loghealth.sources.docker import (
 )
 from loghealth.store.migrate import create_store_engine, migrate
 from loghealth.store.repository import ContainerCursorData, Store
+from tests.rules import BOOM_RULES
 
-RULES = """
-signatures:
-  - id: boom
-    patterns: ['BOOM \\d+']
-    severity: error
-    category: bug
-    area: process
-"""
 SECOND = 1_714_557_600  # 2024-05-01T10:00:00Z
 NS = 1_000_000_000
 
@@ -59,7 +52,7 @@ def container_lines(texts: Sequence[str]) -> list[ContainerLine]:
 
 def test_the_cursor_committed_is_the_one_after_the_last_committed_record(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
+    rules.write_text(BOOM_RULES)
     engine = create_store_engine(f"sqlite:///{tmp_path / 'lh.db'}")
     migrate(engine)
     store = Store(engine)

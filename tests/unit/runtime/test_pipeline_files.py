@@ -21,15 +21,7 @@ from loghealth.sources.tail import FileSource, StartPosition
 from loghealth.sources.watch import FileWatcher
 from loghealth.store.migrate import create_store_engine, migrate
 from loghealth.store.repository import Store
-
-RULES = """
-signatures:
-  - id: boom
-    patterns: ['BOOM \\d+']
-    severity: error
-    category: bug
-    area: process
-"""
+from tests.rules import BOOM_RULES
 
 
 def line(n: int, text: str = "BOOM") -> str:
@@ -54,7 +46,7 @@ Scenario = Callable[[Path, Store, Pipeline], Awaitable[None]]
 
 def run_pipeline(tmp_path: Path, log: Path, scenario: Scenario, url: str | None = None) -> Store:
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
+    rules.write_text(BOOM_RULES)
     engine = create_store_engine(url or f"sqlite:///{tmp_path / 'lh.db'}")
     migrate(engine)
     store = Store(engine)
@@ -204,7 +196,7 @@ def test_rules_hot_reload_with_a_broken_rule(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("")
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES)
+    rules.write_text(BOOM_RULES)
     engine = create_store_engine(f"sqlite:///{tmp_path / 'lh.db'}")
     migrate(engine)
     store = Store(engine)
@@ -228,7 +220,7 @@ def test_rules_hot_reload_with_a_broken_rule(tmp_path: Path) -> None:
             await asyncio.sleep(0.3)
             assert store.findings() == []
             rules.write_text(
-                RULES + "  - {id: zap, patterns: ['ZAP'], severity: warning, "
+                BOOM_RULES + "  - {id: zap, patterns: ['ZAP'], severity: warning, "
                 "category: bug, area: process}\n"
                 "  - {id: broken, patterns: ['('], severity: warning, "
                 "category: bug, area: process}\n"
