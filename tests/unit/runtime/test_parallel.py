@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loghealth.engine import Engine
 from loghealth.report import scan_document
 from loghealth.rules.loader import load_catalog
-from loghealth.runtime import ScanOptions, scan_inputs
+from loghealth.runtime import ScanOptions, parallel, scan_inputs
 from loghealth.runtime.parallel import plan_tasks, read_range, scan_parallel
 from loghealth.runtime.scan import ScanResult
 from loghealth.sources import FileInput, discover_inputs, read_lines
@@ -85,13 +87,31 @@ def test_chunks_on_record_boundaries_give_the_serial_result(
     assert _chunked([source], 1, chunk, kind="portable") == _serial([source], "portable")
 
 
-def test_worker_processes_by_file_and_by_chunk_give_the_serial_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_worker_processes_by_file_and_by_chunk_give_the_serial_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    monkeypatch.setattr(parallel, "START_METHOD", method)  # forked workers adopt the matcher
     big = tmp_path / "big.log"
     big.write_text("\n".join(LINES * 300) + "\n")
     inputs = [*discover_inputs([str(ROOT / "examples" / "logs")]), _input(big)]
     expected = _serial(inputs)
     assert _chunked(inputs, 2, 20_000, min_bytes=0) == expected
     assert len(plan_tasks(inputs, OPTIONS, 20_000)[0]) > len(inputs)
+
+
+def test_workers_fork_only_while_no_other_thread_runs() -> None:
+    assert parallel._context().get_start_method() == (
+        "fork" if threading.active_count() == 1 else "forkserver"
+    )
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel._context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_jobs_through_scan_inputs_match_one_job() -> None:
