@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
+import io
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -113,21 +114,21 @@ def discover_inputs(
     return inputs
 
 
-def open_file(path: Path) -> BinaryIO:
+def open_file(path: Path) -> io.BufferedIOBase:
     """`path` opened for binary reading, decompressed when it is a gzip file (its magic bytes).
 
     Raises:
         OSError: the file cannot be opened.
     """
-    handle: BinaryIO = path.open("rb")
+    handle = path.open("rb")
     if handle.read(2) == GZIP_MAGIC:
         handle.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.GzipFile(path, "rb")
     handle.seek(0)
     return handle
 
 
-def decode_line(raw: bytes) -> str:
+def decode_line(raw: bytes | bytearray) -> str:
     r"""One line's bytes (with or without its `\n`) as every reader decodes them.
 
     A trailing CR is dropped, NUL bytes are removed, invalid UTF-8 becomes U+FFFD.
@@ -138,7 +139,7 @@ def decode_line(raw: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _open(source: FileInput) -> BinaryIO:
+def _open(source: FileInput) -> BinaryIO | io.BufferedIOBase:
     if source.path is None:
         return sys.stdin.buffer
     try:
