@@ -154,13 +154,18 @@ def test_backends_agree_on_random_batches(
 
 
 @given(
-    st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
+    st.lists(
+        st.lists(st.sampled_from([*PIECES, "\\1"]), min_size=1, max_size=4).map("".join),
+        min_size=1,
+        max_size=3,
+    ),
     st.lists(st.lists(ALPHABET, max_size=25).map("".join), max_size=8),
 )
-@settings(max_examples=200, deadline=None)
-def test_backends_agree_with_random_user_rules(pattern: str, messages: list[str]) -> None:
+@settings(max_examples=300, deadline=None)
+def test_backends_agree_with_random_user_rules(patterns: list[str], messages: list[str]) -> None:
+    # several patterns per rule, a backreference (`\1`) among the pieces
     try:
-        re.compile(pattern)
+        re.compile("|".join(f"(?:{p})" for p in patterns))
     except re.error:
         return
     from loghealth.rules.compile import compile_signatures
@@ -168,7 +173,7 @@ def test_backends_agree_with_random_user_rules(pattern: str, messages: list[str]
     from loghealth.rules.schema import SignatureSpec, Tier
 
     spec = SignatureSpec.model_validate(
-        {"id": "r", "patterns": [pattern], "severity": "error", "category": "bug", "area": "config"}
+        {"id": "r", "patterns": patterns, "severity": "error", "category": "bug", "area": "config"}
     )
     compiled, _ = compile_signatures([Signature(spec, "rules", Tier.RULE, 0, None, None)])
     from loghealth.engine import Matcher
