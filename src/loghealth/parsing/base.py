@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,7 +10,19 @@ from typing import Any, Protocol
 from loghealth.model import Level
 from loghealth.parsing.context import ParseContext
 
-__all__ = ["Parsed", "Parser", "parse_line"]
+__all__ = [
+    "FIRST_CHARS_MAX",
+    "PARSE_ERRORS",
+    "Parsed",
+    "Parser",
+    "first_char_pattern",
+    "parse_line",
+]
+
+FIRST_CHARS_MAX = 4096
+"""Characters a table keyed by first character (see `first_char_pattern`) keeps at most."""
+PARSE_ERRORS = (ValueError, OverflowError, RecursionError, MemoryError)
+"""What `parse_line` turns into None (hot loops inline its `try` with this tuple)."""
 
 
 @dataclass(slots=True)
@@ -41,8 +54,8 @@ class Parser(Protocol):
     A parser class may also declare `first_char: str | None`, the source of a regular expression
     character class (`r"[{\s]"` for JSON lines): `parse` returns None for every line whose first
     character (`line[:1]`, so "" for an empty line) the class does not match, and `LineChain`
-    skips the parser for such lines. It is optional (read with `getattr`; None or absent: no
-    promise), so it is not a member of this protocol.
+    and `Framer` skip the parser for such lines. It is optional (read with `getattr`; None or
+    absent: no promise), so it is not a member of this protocol.
     """
 
     name: str
@@ -61,5 +74,11 @@ def parse_line(parser: Parser, line: str, ctx: ParseContext) -> Parsed | None:
     """
     try:
         return parser.parse(line, ctx)
-    except (ValueError, OverflowError, RecursionError, MemoryError):
+    except PARSE_ERRORS:
         return None
+
+
+def first_char_pattern(parser: Parser) -> re.Pattern[str] | None:
+    """`parser`'s `first_char` class compiled (fullmatch it against `line[:1]`); None if none."""
+    source = getattr(parser, "first_char", None)
+    return re.compile(source) if isinstance(source, str) else None

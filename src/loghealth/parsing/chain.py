@@ -6,15 +6,19 @@ format, so a line in another format keeps its level, time and logger instead of 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from loghealth.parsing.base import Parsed, Parser, parse_line
+from loghealth.parsing.base import (
+    FIRST_CHARS_MAX,
+    PARSE_ERRORS,
+    Parsed,
+    Parser,
+    first_char_pattern,
+    parse_line,
+)
 from loghealth.parsing.context import ParseContext
 
 __all__ = ["LineChain"]
-
-_FIRST_CHARS_MAX = 4096
 
 
 class LineChain:
@@ -34,7 +38,7 @@ class LineChain:
         self.name = name
         # (slot, parser) in the order the next line tries them; `slot` indexes `_able` values
         self._order = list(enumerate(parsers))
-        self._classes = [_first_char_pattern(parser) for parser in parsers]
+        self._classes = [first_char_pattern(parser) for parser in parsers]
         # first character -> for each slot, whether that parser may understand such a line
         self._able: dict[str, tuple[bool, ...]] = {}
         self._last_resort = last_resort
@@ -54,7 +58,10 @@ class LineChain:
         for index, (slot, parser) in enumerate(order):
             if not able[slot]:
                 continue
-            parsed = parse_line(parser, line, ctx)
+            try:  # `parse_line`, inlined: this loop runs for every line of a mixed file
+                parsed = parser.parse(line, ctx)
+            except PARSE_ERRORS:
+                continue
             if parsed is None:
                 continue
             if index:
@@ -68,14 +75,9 @@ class LineChain:
         return parsed
 
     def _able_for(self, first: str) -> tuple[bool, ...]:
-        if len(self._able) >= _FIRST_CHARS_MAX:  # any character may start a line: bound it
+        if len(self._able) >= FIRST_CHARS_MAX:  # any character may start a line: bound it
             self._able.clear()
         able = self._able[first] = tuple(
             pattern is None or pattern.fullmatch(first) is not None for pattern in self._classes
         )
         return able
-
-
-def _first_char_pattern(parser: Parser) -> re.Pattern[str] | None:
-    source = getattr(parser, "first_char", None)
-    return re.compile(source) if isinstance(source, str) else None

@@ -9,12 +9,19 @@ line is never dropped.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from loghealth.model import LogRecord
-from loghealth.parsing.base import Parsed, Parser, parse_line
+from loghealth.parsing.base import (
+    FIRST_CHARS_MAX,
+    PARSE_ERRORS,
+    Parsed,
+    Parser,
+    first_char_pattern,
+    parse_line,
+)
 from loghealth.parsing.context import ParseContext
 
 __all__ = [
@@ -48,44 +55,11 @@ _OPENS_BLOCK = re.compile(r"Traceback \(most recent call last\)|goroutine \d+ \[
 _GOROUTINE = re.compile(r"goroutine \d+ \[")
 
 
-@dataclass(slots=True)
-class _Open:
-    parsed: Parsed
-    fmt: str
-    line_no: int
-    raw: str
-    extra: list[str] = field(default_factory=list)
-    chars: int = 0
-    in_block: bool = False
-
-
-def _record(current: _Open, source: str) -> LogRecord:
-    parsed = current.parsed
-    message = parsed.message
-    if current.extra:
-        message = "\n".join([message, *current.extra])
-    return LogRecord(  # positional: a frozen dataclass takes them 20 % faster than keywords
-        parsed.timestamp,
-        parsed.level,
-        parsed.logger,
-        message,
-        parsed.fields,
-        current.raw,
-        current.fmt,
-        source,
-        current.line_no,
-    )
-
-
 def _opens_block(message: str) -> bool:
     """`_OPENS_BLOCK.search(message)`, with substring tests first (4x cheaper on most lines)."""
     if "Traceback (most recent call last)" in message:
         return True
     return "goroutine " in message and _GOROUTINE.search(message) is not None
-
-
-def _has_room(current: _Open) -> bool:
-    return len(current.extra) < MAX_FOLDED_LINES and current.chars <= MAX_FOLDED_CHARS
 
 
 def is_continuation_line(line: str) -> bool:
@@ -111,12 +85,35 @@ def folds_quietly(parser: Parser, ctx: ParseContext, lines: Iterable[str]) -> bo
     return True
 
 
-def _may_fold(current: _Open, line: str) -> bool:
-    if not _has_room(current):
-        return False
-    if current.in_block:
-        return True
-    return bool(line) and _CONTINUATION.match(line) is not None
+# `LogRecord(...)` sets each of its 9 slots through `object.__setattr__` (it is frozen); the
+# slots' own setters do the same for 45 % less (0.4 us a record). Any field added to LogRecord
+# breaks this unpacking at import; tests/unit/parsing/test_framing.py checks the records are equal.
+(
+    _SET_TIMESTAMP,
+    _SET_LEVEL,
+    _SET_LOGGER,
+    _SET_MESSAGE,
+    _SET_FIELDS,
+    _SET_RAW,
+    _SET_FORMAT,
+    _SET_SOURCE,
+    _SET_LINE,
+) = (LogRecord.__dict__[item.name].__set__ for item in dataclasses.fields(LogRecord))
+
+
+def _new_record(parsed: Parsed, raw: str, fmt: str, source: str, line: int) -> LogRecord:
+    """`LogRecord(parsed.timestamp, …, parsed.fields, raw, fmt, source, line)`, faster."""
+    record: LogRecord = object.__new__(LogRecord)
+    _SET_TIMESTAMP(record, parsed.timestamp)
+    _SET_LEVEL(record, parsed.level)
+    _SET_LOGGER(record, parsed.logger)
+    _SET_MESSAGE(record, parsed.message)
+    _SET_FIELDS(record, parsed.fields)
+    _SET_RAW(record, raw)
+    _SET_FORMAT(record, fmt)
+    _SET_SOURCE(record, source)
+    _SET_LINE(record, line)
+    return record
 
 
 class Framer:
@@ -126,6 +123,19 @@ class Framer:
     calls it after a short idle period, so the last record does not wait for the next line).
     `line_no` counts pushed lines from `first_line` on.
     """
+
+    __slots__ = (
+        "_able",
+        "_chars",
+        "_extra",
+        "_first_char",
+        "_in_block",
+        "_open",
+        "ctx",
+        "fallback",
+        "line_no",
+        "parser",
+    )
 
     def __init__(
         self,
@@ -138,50 +148,111 @@ class Framer:
         self.ctx = ctx
         self.fallback = fallback
         self.line_no = first_line - 1
-        self._current: _Open | None = None
+        # first character -> whether `parser` may understand such a line (its `first_char`):
+        # a line of another format then costs no call (an empty line never: see `push`)
+        self._first_char = first_char_pattern(parser)
+        self._able: dict[str, bool] = {}
+        # The open record: built when its first line comes, since most records get no
+        # continuation line; `_extra` (None until a line folds in) is joined to its message
+        # when it completes. `_chars` counts the folded characters; `_in_block` is True once a
+        # traceback or goroutine dump is open in it (then any line folds in).
+        self._open: LogRecord | None = None
+        self._extra: list[str] | None = None
+        self._chars = 0
+        self._in_block = False
 
     @property
     def has_open_record(self) -> bool:
         """True while a record is waiting for possible continuation lines."""
-        return self._current is not None
+        return self._open is not None
 
     def push(self, line: str) -> LogRecord | None:
         """Take the next line; return the record it completed, if any."""
         self.line_no += 1
-        parsed = parse_line(self.parser, line, self.ctx) if line else None
-        current = self._current
-        if parsed is not None and parsed.continuation:
-            if current is not None and _has_room(current):
-                self._fold(current, parsed.message)
+        ctx = self.ctx
+        first = line[:1]
+        able = self._able.get(first)
+        if able is None:
+            able = self._able_for(first)
+        try:  # `parse_line`, inlined: this runs for every line pushed
+            parsed = self.parser.parse(line, ctx) if able else None
+        except PARSE_ERRORS:
+            parsed = None
+        if parsed is None:
+            if self._open is not None and self._may_fold(line):
+                self._fold(line)
                 return None
-        elif parsed is None:
-            if current is not None and _may_fold(current, line):
-                self._fold(current, line)
-                return None
-            if not line.strip():
+            if not line or line.isspace():  # `not line.strip()`, without the copy
                 return None
             fallback = self.fallback
-            parsed = parse_line(fallback, line, self.ctx) if fallback is not None else None
-            if parsed is None:
-                parsed = Parsed(timestamp=None, level=None, logger=None, message=line, format="raw")
-            elif parsed.format is None and self.fallback is not None:
-                parsed.format = self.fallback.name
-        fmt = parsed.format or self.parser.name
-        in_block = _opens_block(parsed.message)
-        self._current = _Open(parsed, fmt, self.line_no, line, in_block=in_block)
-        return _record(current, self.ctx.source) if current is not None else None
+            parsed = parse_line(fallback, line, ctx) if fallback is not None else None
+            if parsed is None or fallback is None:
+                parsed = Parsed(None, None, None, line)
+                fmt = "raw"
+            else:
+                fmt = parsed.format or fallback.name
+        elif parsed.continuation and self._open is not None and self._has_room():
+            self._fold(parsed.message)
+            return None
+        else:
+            fmt = parsed.format or self.parser.name
+        return self._start(_new_record(parsed, line, fmt, ctx.source, self.line_no))
 
-    @staticmethod
-    def _fold(current: _Open, text: str) -> None:
-        current.extra.append(text)
-        current.chars += len(text)
-        if not current.in_block and _OPENS_BLOCK.match(text):
-            current.in_block = True
+    def _able_for(self, first: str) -> bool:
+        if len(self._able) >= FIRST_CHARS_MAX:  # any character may start a line: bound it
+            self._able.clear()
+        pattern = self._first_char
+        able = self._able[first] = first != "" and (
+            pattern is None or pattern.fullmatch(first) is not None
+        )
+        return able
+
+    def _start(self, record: LogRecord) -> LogRecord | None:
+        """Open `record`, the pushed line's; return the record it completes, if any."""
+        done = self.flush() if self._open is not None else None
+        self._open = record
+        self._in_block = _opens_block(record.message)
+        return done
+
+    def _has_room(self) -> bool:
+        extra = self._extra
+        return extra is None or (len(extra) < MAX_FOLDED_LINES and self._chars <= MAX_FOLDED_CHARS)
+
+    def _may_fold(self, line: str) -> bool:
+        """Whether `line`, which the parser does not understand, folds into the open record."""
+        if not self._has_room():
+            return False
+        return self._in_block or (bool(line) and _CONTINUATION.match(line) is not None)
+
+    def _fold(self, text: str) -> None:
+        if self._extra is None:
+            self._extra = [text]
+        else:
+            self._extra.append(text)
+        self._chars += len(text)
+        if not self._in_block and _OPENS_BLOCK.match(text):
+            self._in_block = True
 
     def flush(self) -> LogRecord | None:
         """Complete and return the open record, if any."""
-        current, self._current = self._current, None
-        return _record(current, self.ctx.source) if current is not None else None
+        record, extra = self._open, self._extra
+        if record is None:
+            return None
+        self._open = self._extra = None
+        self._chars = 0
+        if extra is None:
+            return record
+        return LogRecord(
+            record.timestamp,
+            record.level,
+            record.logger,
+            "\n".join([record.message, *extra]),
+            record.fields,
+            record.raw,
+            record.format,
+            record.source,
+            record.line,
+        )
 
 
 def frame_records(

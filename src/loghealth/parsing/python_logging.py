@@ -55,12 +55,25 @@ _VARIANTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 _DEFAULT_LOGGER = {"gunicorn": "gunicorn", "uvicorn": "uvicorn"}
-# Every layout at once, without group names: a line none of them matches costs one regex.
-_ANY = re.compile(
-    "|".join(
-        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern) + ")" for _, pattern in _VARIANTS
-    )
-)
+
+
+def _unnamed(pattern: str) -> str:
+    return "(?:" + re.sub(r"\(\?P<\w+>", "(?:", pattern) + ")"
+
+
+def _any_layout() -> re.Pattern[str]:
+    """Every layout at once, without group names: a line none of them matches costs one regex.
+
+    The layouts that open with the timestamp share one timestamp match (`TS(?:a|b)` matches
+    what `TS a|TS b` does): each of its backtracking paths is then tried once, not once a layout.
+    """
+    sources = [pattern.pattern for _, pattern in _VARIANTS]
+    after_ts = [_unnamed(source[len(_TS) :]) for source in sources if source.startswith(_TS)]
+    others = [_unnamed(source) for source in sources if not source.startswith(_TS)]
+    return re.compile("|".join([_unnamed(_TS) + "(?:" + "|".join(after_ts) + ")", *others]))
+
+
+_ANY = _any_layout()
 # A layout starts with a timestamp (a decimal digit, for `\d`), `[` or a level word.
 _FIRST_CHARS = frozenset("[DIWECFTN")
 # `_LEVEL`'s words (exact case) -> their Level (None for NOTSET)

@@ -90,30 +90,39 @@ class Rfc3164Parser:
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line; None if it is not BSD syslog."""
-        found = _RFC3164.match(line) or _RFC3164_ISO.match(line) or _RFC3164_NOTAG.match(line)
+        first = line[:1]
+        # Past an optional `<PRI>`, `_RFC3164` and `_RFC3164_NOTAG` open with a capital and
+        # `_RFC3164_ISO` with a digit: try only what may match (`\d` is narrower than isdigit).
+        if first.isdigit():
+            found = _RFC3164_ISO.match(line)
+        elif first == "<":
+            found = _RFC3164.match(line) or _RFC3164_ISO.match(line) or _RFC3164_NOTAG.match(line)
+        else:
+            found = _RFC3164.match(line) or _RFC3164_NOTAG.match(line)
         if found is None:
             return None
         groups = found.groupdict()
-        fields: dict[str, object] = {}
-        severity = _priority_fields(groups.get("pri"), fields)
-        if groups.get("host"):
-            fields["host"] = groups["host"]
-        program = groups.get("tag")
-        if program:
-            fields["program"] = program
-        if groups.get("pid"):
-            pid = groups["pid"]
-            fields["pid"] = int(pid) if pid.isdigit() else pid
         if groups.get("ts"):
             timestamp = from_iso(groups["ts"], ctx.tz)
         else:
             timestamp = from_syslog(groups["mon"], groups["day"], groups["hms"], ctx)
         if timestamp is None:
             return None
+        fields: dict[str, object] = {}
+        severity = _priority_fields(groups.get("pri"), fields)
+        program = groups.get("tag")
+        if ctx.fields:  # a scan reads none of them
+            if groups.get("host"):
+                fields["host"] = groups["host"]
+            if program:
+                fields["program"] = program
+            if groups.get("pid"):
+                pid = groups["pid"]
+                fields["pid"] = int(pid) if pid.isdigit() else pid
         return Parsed(
-            timestamp=timestamp,
-            level=level_from_syslog_severity(severity) if severity is not None else None,
-            logger=program,
-            message=groups["msg"],
-            fields=fields,
+            timestamp,
+            level_from_syslog_severity(severity) if severity is not None else None,
+            program,
+            groups["msg"],
+            fields,
         )

@@ -115,7 +115,8 @@ class NginxErrorParser:
     """Parser for nginx's error log.
 
     `fields` holds pid, tid, connection and the `, key: value` context nginx appends (client,
-    server, request, upstream, host, referrer); the message keeps that context.
+    server, request, upstream, host, referrer; not when `ctx.fields` is False); the message
+    keeps that context.
     """
 
     name = "nginx_error"
@@ -132,7 +133,7 @@ class NginxErrorParser:
         if found["cid"]:
             fields["connection"] = int(found["cid"])
         message = found["msg"]
-        if ", " in message:
+        if ", " in message and ctx.fields:  # a scan reads no field: spare the search
             for key, value in _NGINX_CONTEXT.findall(message):
                 fields[key] = value.strip('"')
         return Parsed(

@@ -13,12 +13,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from loghealth.parsing import ParseContext, generic, web
+from loghealth.parsing import ParseContext, generic, python_logging, syslog, web
 from loghealth.parsing import timestamps as ts
 from loghealth.parsing.base import Parsed
 from loghealth.parsing.levels import level_from_word
 from loghealth.parsing.python_logging import _VARIANTS, PythonLoggingParser
 from loghealth.parsing.smarty import _CLOSERS, _literal, _scan_nested, _scan_value, parse_context
+from loghealth.parsing.syslog import Rfc3164Parser
 
 ZONES: list[tzinfo] = [UTC, ZoneInfo("America/New_York"), timezone(timedelta(hours=5, minutes=30))]
 
@@ -309,3 +310,38 @@ def test_generic_time_patterns_need_their_character(head: str) -> None:
 def test_access_log_expression_needs_bracket_space_quote() -> None:
     # `AccessLogParser.parse` first tests for `] "`: the expression has it, with a group between
     assert r"\] (?P<msg>\"" in web._ACCESS.pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_PYTHON_LINES, st.text(max_size=12)))
+def test_python_logging_any_layout_matches_where_some_layout_does(line: str) -> None:
+    # `_ANY` shares the timestamp of the layouts that open with one: the same lines match
+    expected = any(pattern.match(line) is not None for _, pattern in _VARIANTS)
+    assert (python_logging._ANY.match(line) is not None) == expected
+
+
+# ---------------------------------------------------------------- syslog
+_SYSLOG_LINES = st.builds(
+    "{}{}{} {}{}".format,
+    st.sampled_from(["", "<34>", "<999>", "<x>"]),
+    st.sampled_from(["May  1 10:00:00", "Dec 31 23:59:59", "2024-05-01T10:00:00Z", "٢٠٢٤", "m"]),
+    st.sampled_from(["", " web01", " h:x"]),
+    st.sampled_from(["sshd[12]:", "su:", "kernel", "a b"]),
+    st.sampled_from(["", " msg", "  x: y"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_SYSLOG_LINES, st.text(max_size=12)))
+def test_syslog_tries_only_the_expressions_that_may_match(line: str) -> None:
+    # `Rfc3164Parser.parse` picks the expressions by the first character; all three in turn:
+    found = (
+        syslog._RFC3164.match(line)
+        or syslog._RFC3164_ISO.match(line)
+        or syslog._RFC3164_NOTAG.match(line)
+    )
+    parsed = Rfc3164Parser().parse(line, ParseContext.default(now=datetime(2024, 6, 1, tzinfo=UTC)))
+    if found is None:
+        assert parsed is None
+    elif parsed is not None:  # None: not a valid time
+        assert (parsed.logger, parsed.message) == (found.groupdict().get("tag"), found["msg"])

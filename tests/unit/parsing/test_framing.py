@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import re
 from datetime import UTC, datetime
@@ -10,9 +11,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loghealth.model import Level
+from loghealth.model import Level, LogRecord
 from loghealth.parsing import PARSER_NAMES, Framer, ParseContext, create_parser, parse_lines
-from loghealth.parsing.framing import folds_quietly
+from loghealth.parsing.base import Parsed
+from loghealth.parsing.framing import _new_record, folds_quietly, frame_records
+from loghealth.rules.loader import load_catalog
 from loghealth.runtime import ScanOptions
 from loghealth.runtime.scan import iter_source_records
 from loghealth.sources import FileInput
@@ -174,3 +177,29 @@ def test_lines_that_fold_quietly_are_folded_by_the_framer(
         record = framer.flush()
         assert record is not None
         assert record.line == 1  # the opener's record, with every line folded in or skipped
+
+
+def test_records_are_built_as_log_record_builds_them() -> None:
+    # `_new_record` sets the slots itself: it must give the very record `LogRecord(...)` gives
+    assert not hasattr(LogRecord, "__post_init__")
+    parsed = Parsed(datetime(2024, 5, 1, tzinfo=UTC), Level.ERROR, "app", "boom", {"k": 1})
+    record = _new_record(parsed, "raw line", "python_logging", "t.log", 7)
+    expected = LogRecord(*dataclasses.astuple(parsed)[:5], "raw line", "python_logging", "t.log", 7)
+    assert type(record) is LogRecord
+    assert record == expected and repr(record) == repr(expected)
+    assert record.fields is parsed.fields
+
+
+def test_a_scan_context_changes_only_the_fields() -> None:
+    # parsers may leave fields out when `ctx.fields` is False; everything else stays the same
+    lines = [
+        *(e for s in load_catalog().signatures if s.spec.examples for e in s.spec.examples.match)
+    ]
+    for name in PARSER_NAMES:
+        full = list(frame_records(lines, create_parser(name), CTX, create_parser("generic")))
+        scan_ctx = dataclasses.replace(CTX, fields=False)
+        scan = list(frame_records(lines, create_parser(name), scan_ctx, create_parser("generic")))
+        assert [dataclasses.replace(r, fields={}) for r in scan] == [
+            dataclasses.replace(r, fields={}) for r in full
+        ]
+        assert all(isinstance(r.fields, dict) for r in scan)
