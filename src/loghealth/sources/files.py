@@ -128,7 +128,7 @@ def open_file(path: Path) -> io.BufferedIOBase:
     return handle
 
 
-def decode_line(raw: bytes | bytearray) -> str:
+def decode_line(raw: bytes) -> str:
     r"""One line's bytes (with or without its `\n`) as every reader decodes them.
 
     A trailing CR is dropped, NUL bytes are removed, invalid UTF-8 becomes U+FFFD.

@@ -269,6 +269,31 @@ def test_lazy_scan_follows_the_layout_the_parser_tries_first(tmp_path: Path, kin
         assert _scan([path], kind, lazy=True) == full
 
 
+def test_the_unsure_finder_searches_bytes(tmp_path: Path) -> None:
+    # PCRE2's wrapper copies any other buffer it is given on every search (a 4 MiB block, once
+    # per change of the Python layout): blocks must be `bytes`
+    path = tmp_path / "app.log"
+    layouts = [
+        "2026-03-14 08:00:00,000 - app - INFO - ok",
+        "2026-03-14 08:00:01,000 - INFO - app - ok",
+    ]
+    path.write_text("\n".join(layouts * 50) + "\n")
+    searched: list[type] = []
+    starts = lazy_module.UnsureFinder.starts
+
+    def spy(self: Any, data: Any, pos: int, endpos: int) -> Any:
+        searched.append(type(data))
+        return starts(self, data, pos, endpos)
+
+    with (
+        mock.patch.object(lazy_module.UnsureFinder, "starts", spy),
+        mock.patch.object(lazy_module, "BLOCK_BYTES", 512),
+    ):
+        assert _scan([path], "fast", lazy=True) == _scan([path], "fast", lazy=False)
+    assert len(searched) > 10
+    assert set(searched) == {bytes}
+
+
 FOLDING = {
     "blank line keeps the record open": ["", "  continued after a blank line"],
     "whitespace line folds": ["   ", "  indented after whitespace"],
