@@ -17,6 +17,8 @@ an ERROR line). Counts, hits, line numbers — and so findings — equal those o
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gzip
 import io
 import re
@@ -45,6 +47,7 @@ __all__ = ["BLOCK_BYTES", "LazyCounts", "can_scan_lazily", "scan_file_lazily"]
 BLOCK_BYTES = 4 * 1024 * 1024
 """Bytes read per block: large enough for C-speed passes, small in memory."""
 _BATCH = 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h> `mallopt` parameters
 _UNSAFE_LINE = re.compile(rb"^[^\n]*?[^\t\n\x20-\x7e]", re.MULTILINE)
 _LINE_END_CR = re.compile(rb"\r+\n")
 _OPENS_BLOCK = re.compile(rb"Traceback \(most recent call last\)|goroutine \d+ \[")
@@ -372,6 +375,7 @@ def scan_file_lazily(
         InputError: the file cannot be read, or its gzip stream is corrupt or truncated.
         ValueError: the matcher has no raw-text prefilter, or a range of a gzip file is asked for.
     """
+    _keep_freed_blocks()
     parser = create_parser(log_format)
     scanner = matcher.raw_scanner(parser.name)  # what is not parsed is a record of this format
     if scanner is None:
@@ -383,6 +387,25 @@ def scan_file_lazily(
     except READ_ERRORS as error:
         raise InputError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
     return scan.finish()
+
+
+@functools.cache
+def _keep_freed_blocks() -> None:
+    """Ask the C allocator (glibc's `mallopt`) to keep freed blocks for the next ones.
+
+    Each block is a new 4 MiB `bytes`. By default glibc hands such memory back to the system
+    when it is freed, so the next block's every page faults in fresh (zeroed): on the 1 GB bench
+    116k page faults, 0.3 s of system time, about 5 % of the scan. Keeping up to 64 MiB of freed
+    memory in the heap (objects up to 32 MiB come from the heap, not their own mapping) leaves
+    14k faults and the same peak RSS. Process-wide, so only a scan asks; elsewhere (no glibc)
+    nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # no C library to open, or not glibc's
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)  # glibc's upper bound for it on 64-bit
+    mallopt(_M_TRIM_THRESHOLD, 64 * 1024 * 1024)
 
 
 def _read_blocks(
