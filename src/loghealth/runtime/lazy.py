@@ -417,10 +417,9 @@ def _read_blocks(
     r"""Feed `scan` the file's lines, block by block.
 
     A block is `\n`, the line the last block handed on, then the lines read up to the last line
-    end; the bytes after it wait for the next read. Reading into one reused buffer spares the
-    fresh pages of a new 4 MiB object a block (the allocator hands such memory back to the
-    system when it is freed); the block itself is one new `bytes` (PCRE2 copies any other
-    buffer it searches).
+    end; the bytes after it wait for the next read. Reading into one reused buffer spares a new
+    4 MiB object a block (see `_keep_freed_blocks` for what a new one costs); the block itself
+    is one new `bytes` (PCRE2 copies any other buffer it searches, on every search).
     """
     buffer = bytearray(BLOCK_BYTES)
     pending: list[bytes] = []  # the part of a line after the last line end read, in pieces
