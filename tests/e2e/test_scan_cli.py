@@ -274,3 +274,28 @@ def test_catalog_export_patterns_one_per_line() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) > 100
     assert all(line.isascii() and line for line in lines)
+
+
+def test_the_progress_bar_draws_without_a_thread_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `scan --jobs` forks its workers only while no other thread runs (`runtime.parallel`)
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from loghealth.cli import common
+    from loghealth.sources import FileInput
+
+    drawn = io.StringIO()
+    monkeypatch.setattr(common, "stderr", Console(file=drawn, force_terminal=True, width=100))
+    monkeypatch.setattr(common, "_REDRAW_SECS", 0.0)
+    size = 2 * common.PROGRESS_MIN_BYTES
+    threads = threading.active_count()
+    with common.progress_for([FileInput("big.log", None, size)], enabled=True) as on_bytes:
+        assert on_bytes is not None
+        on_bytes(size // 2)
+        assert threading.active_count() == threads
+    assert "scanning" in drawn.getvalue()
+    assert "4.2/8.4 MB" in drawn.getvalue()  # redrawn by the callback

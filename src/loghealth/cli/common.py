@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
@@ -40,6 +41,7 @@ __all__ = [
 
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 """Inputs larger than this in total get a progress bar (on a terminal)."""
+_REDRAW_SECS = 0.1
 
 stderr = Console(stderr=True)
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
@@ -80,7 +82,11 @@ def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
 def progress_for(
     inputs: Sequence[FileInput], enabled: bool
 ) -> Iterator[Callable[[int], None] | None]:
-    """A byte progress bar on stderr when `enabled` and the inputs exceed `PROGRESS_MIN_BYTES`."""
+    """A byte progress bar on stderr when `enabled` and the inputs exceed `PROGRESS_MIN_BYTES`.
+
+    The bar is redrawn from the callback, at most every `_REDRAW_SECS`, not by a thread of its
+    own: `scan --jobs` forks its workers only while no other thread runs (`runtime.parallel`).
+    """
     total = sum(i.size_bytes for i in inputs)
     if not enabled or total < PROGRESS_MIN_BYTES or not stderr.is_terminal:
         yield None
@@ -92,9 +98,18 @@ def progress_for(
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, transient=True) as progress:
+    with Progress(*columns, console=stderr, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("scanning", total=total)
-        yield lambda n: progress.advance(task, n)
+        drawn = time.monotonic()
+
+        def advance(n: int) -> None:
+            nonlocal drawn
+            progress.advance(task, n)
+            if time.monotonic() - drawn >= _REDRAW_SECS:
+                progress.refresh()
+                drawn = time.monotonic()
+
+        yield advance
 
 
 def parse_role(text: str) -> Role:
