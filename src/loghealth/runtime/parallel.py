@@ -253,9 +253,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
     A forked worker starts at once with a copy of the parent's matcher (`gc.freeze` keeps those
     pages shared): no interpreter start, imports or catalog compile — 0.4 s less before a 1 GB
-    scan's workers begin. Forking a process that runs other threads (a progress bar's) can
-    copy a lock another thread holds; then workers fork from a clean single-threaded fork
-    server, or are spawned where there is none.
+    scan's workers begin (`cli.common.progress_for` draws its bar without a thread for this).
+    Forking a process that runs other threads can copy a lock another thread holds; then
+    workers fork from a clean single-threaded fork server, or are spawned where there is none.
     """
     methods = multiprocessing.get_all_start_methods()
     if START_METHOD in methods:
