@@ -106,6 +106,16 @@ def test_tty_stream_is_raw_and_lines_keep_no_cr() -> None:
     assert lines[2].received_at is None  # no valid prefix: kept as written
 
 
+def test_tty_line_end_logged_as_a_message_of_its_own_is_dropped() -> None:
+    # podman 4.3 under load: "tty-2" and its "\r\n" read from the terminal apart, each logged
+    # with its own timestamp
+    raw_stream = TS + b"one\r\n" + TS + b"tty-2" + TS + b"\r\n" + TS + b"three\r\n"
+    for size in (1, 3, 7, len(raw_stream)):
+        demuxer = LogDemuxer(is_tty=True, has_timestamps=True, max_line_bytes=1024)
+        lines = feed_in_pieces(demuxer, raw_stream, size)
+        assert [raw.data for raw in lines] == [b"one", b"tty-2", b"three"], size
+
+
 def test_long_lines_are_truncated_on_a_utf8_boundary() -> None:
     demuxer = LogDemuxer(is_tty=False, has_timestamps=True, max_line_bytes=10)
     lines = demuxer.feed(frame(1, TS + "ééééééé\n".encode() + TS + b"ok\n"))

@@ -34,6 +34,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMESTAMP = re.compile(
     rb"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2}) "
 )
+_LINE_END_MESSAGE = re.compile(_TIMESTAMP.pattern + rb"\Z")
+"""A TTY line's end logged as a message of its own: its prefix, then nothing (`\r` is gone)."""
 
 
 class ContainerStream(enum.StrEnum):
@@ -89,13 +91,17 @@ def parse_timestamp(line: bytes) -> tuple[int, datetime, int] | None:
 
 
 class LogDemuxer:
-    """Incremental decoder of one container's log stream into `RawLine`s.
+    r"""Incremental decoder of one container's log stream into `RawLine`s.
 
     Lines are reassembled per stream across frame and chunk boundaries; text beyond
     `max_line_bytes` (not counting the timestamp prefix) is cut off on a UTF-8 boundary and the
     line flagged `is_truncated`. With `has_timestamps`, a frame that continues
     a partial line (the engine splits long lines into several messages, each with its own
-    timestamp) has that timestamp validated and stripped, so the line reads as written.
+    timestamp) has that timestamp validated and stripped, so the line reads as written. A TTY
+    stream has no frames: there the engine (podman) sometimes logs a line's `\r\n` as a message
+    of its own when the terminal hands it over separately, so a line that ends in a timestamp
+    prefix has that prefix dropped too (a line whose text ends in a timestamp and a space loses
+    them: on a terminal, rarer than the split).
     Drops (`frame_too_large`) accumulate until `take_drops()`.
     """
 
@@ -177,6 +183,8 @@ class LogDemuxer:
         unix_ns, received_at = (stamp[0], stamp[1]) if stamp else (None, None)
         if stamp is not None:
             data = data[stamp[2] :]
+            if self.is_tty:
+                data = _LINE_END_MESSAGE.sub(b"", data, count=1)
         if len(data) > self.max_line_bytes:
             data, is_truncated = utf8_prefix(data, self.max_line_bytes), True
         return RawLine(stream, data, unix_ns, received_at, is_truncated)
