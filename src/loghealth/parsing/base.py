@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -10,17 +11,10 @@ from typing import Any, Protocol
 from loghealth.model import Level
 from loghealth.parsing.context import ParseContext
 
-__all__ = [
-    "FIRST_CHARS_MAX",
-    "PARSE_ERRORS",
-    "Parsed",
-    "Parser",
-    "first_char_pattern",
-    "parse_line",
-]
+__all__ = ["PARSE_ERRORS", "FirstChars", "Parsed", "Parser", "parse_line"]
 
-FIRST_CHARS_MAX = 4096
-"""Characters a table keyed by first character (see `first_char_pattern`) keeps at most."""
+_FIRST_CHARS_MAX = 4096
+"""First characters a `FirstChars` table keeps answers for at most."""
 PARSE_ERRORS = (ValueError, OverflowError, RecursionError, MemoryError)
 """What `parse_line` turns into None (hot loops inline its `try` with this tuple)."""
 
@@ -78,7 +72,28 @@ def parse_line(parser: Parser, line: str, ctx: ParseContext) -> Parsed | None:
         return None
 
 
-def first_char_pattern(parser: Parser) -> re.Pattern[str] | None:
-    """`parser`'s `first_char` class compiled (fullmatch it against `line[:1]`); None if none."""
+class FirstChars(dict[str, tuple[bool, ...]]):
+    """Which of some parsers may understand a line, by its first character (`first_char`).
+
+    `table[line[:1]]` holds one bool per parser, in their order: False where the parser's class
+    does not match that character, so asking it would return None. `LineChain` and `Framer` skip
+    those parsers. Answers are kept per character (a dict lookup on the hot path), for at most
+    `_FIRST_CHARS_MAX` characters: any character may start a line.
+    """
+
+    def __init__(self, parsers: Sequence[Parser]) -> None:
+        super().__init__()
+        self._classes = [_first_char_class(parser) for parser in parsers]
+
+    def __missing__(self, first: str) -> tuple[bool, ...]:
+        if len(self) >= _FIRST_CHARS_MAX:
+            self.clear()
+        able = self[first] = tuple(
+            pattern is None or pattern.fullmatch(first) is not None for pattern in self._classes
+        )
+        return able
+
+
+def _first_char_class(parser: Parser) -> re.Pattern[str] | None:
     source = getattr(parser, "first_char", None)
     return re.compile(source) if isinstance(source, str) else None

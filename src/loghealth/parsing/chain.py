@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from loghealth.parsing.base import (
-    FIRST_CHARS_MAX,
-    PARSE_ERRORS,
-    Parsed,
-    Parser,
-    first_char_pattern,
-    parse_line,
-)
+from loghealth.parsing.base import PARSE_ERRORS, FirstChars, Parsed, Parser, parse_line
 from loghealth.parsing.context import ParseContext
 
 __all__ = ["LineChain"]
@@ -36,11 +29,9 @@ class LineChain:
 
     def __init__(self, name: str, parsers: Sequence[Parser], last_resort: Parser) -> None:
         self.name = name
-        # (slot, parser) in the order the next line tries them; `slot` indexes `_able` values
+        # (slot, parser) in the order the next line tries them; `slot` indexes `able` values
         self._order = list(enumerate(parsers))
-        self._classes = [first_char_pattern(parser) for parser in parsers]
-        # first character -> for each slot, whether that parser may understand such a line
-        self._able: dict[str, tuple[bool, ...]] = {}
+        self._first_chars = FirstChars(parsers)
         self._last_resort = last_resort
 
     @property
@@ -50,10 +41,7 @@ class LineChain:
 
     def parse(self, line: str, ctx: ParseContext) -> Parsed | None:
         """Parse one line with the first parser that understands it; None if none does."""
-        first = line[:1]
-        able = self._able.get(first)
-        if able is None:
-            able = self._able_for(first)
+        able = self._first_chars[line[:1]]
         order = self._order
         for index, (slot, parser) in enumerate(order):
             if not able[slot]:
@@ -73,11 +61,3 @@ class LineChain:
         if parsed is not None and parsed.format is None:
             parsed.format = self._last_resort.name
         return parsed
-
-    def _able_for(self, first: str) -> tuple[bool, ...]:
-        if len(self._able) >= FIRST_CHARS_MAX:  # any character may start a line: bound it
-            self._able.clear()
-        able = self._able[first] = tuple(
-            pattern is None or pattern.fullmatch(first) is not None for pattern in self._classes
-        )
-        return able

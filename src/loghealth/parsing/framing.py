@@ -14,14 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from loghealth.model import LogRecord
-from loghealth.parsing.base import (
-    FIRST_CHARS_MAX,
-    PARSE_ERRORS,
-    Parsed,
-    Parser,
-    first_char_pattern,
-    parse_line,
-)
+from loghealth.parsing.base import PARSE_ERRORS, FirstChars, Parsed, Parser, parse_line
 from loghealth.parsing.context import ParseContext
 
 __all__ = [
@@ -125,10 +118,9 @@ class Framer:
     """
 
     __slots__ = (
-        "_able",
         "_chars",
         "_extra",
-        "_first_char",
+        "_first_chars",
         "_in_block",
         "_open",
         "ctx",
@@ -148,10 +140,8 @@ class Framer:
         self.ctx = ctx
         self.fallback = fallback
         self.line_no = first_line - 1
-        # first character -> whether `parser` may understand such a line (its `first_char`):
-        # a line of another format then costs no call (an empty line never: see `push`)
-        self._first_char = first_char_pattern(parser)
-        self._able: dict[str, bool] = {}
+        # a line of another format costs no call to `parser` (nor does an empty line)
+        self._first_chars = FirstChars([parser])
         # The open record: built when its first line comes, since most records get no
         # continuation line; `_extra` (None until a line folds in) is joined to its message
         # when it completes. `_chars` counts the folded characters; `_in_block` is True once a
@@ -170,10 +160,7 @@ class Framer:
         """Take the next line; return the record it completed, if any."""
         self.line_no += 1
         ctx = self.ctx
-        first = line[:1]
-        able = self._able.get(first)
-        if able is None:
-            able = self._able_for(first)
+        able = line != "" and self._first_chars[line[:1]][0]
         try:  # `parse_line`, inlined: this runs for every line pushed
             parsed = self.parser.parse(line, ctx) if able else None
         except PARSE_ERRORS:
@@ -197,15 +184,6 @@ class Framer:
         else:
             fmt = parsed.format or self.parser.name
         return self._start(_new_record(parsed, line, fmt, ctx.source, self.line_no))
-
-    def _able_for(self, first: str) -> bool:
-        if len(self._able) >= FIRST_CHARS_MAX:  # any character may start a line: bound it
-            self._able.clear()
-        pattern = self._first_char
-        able = self._able[first] = first != "" and (
-            pattern is None or pattern.fullmatch(first) is not None
-        )
-        return able
 
     def _start(self, record: LogRecord) -> LogRecord | None:
         """Open `record`, the pushed line's; return the record it completes, if any."""

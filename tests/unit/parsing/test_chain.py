@@ -327,7 +327,7 @@ def test_many_first_characters_keep_the_cache_bounded() -> None:
     assert isinstance(chain, LineChain)
     lines = [chr(0x4E00 + n) + " 2024-05-01 10:00:00 ERROR x" for n in range(5000)]
     _assert_same(lines + list(SEEDS), chain)
-    assert 0 < len(chain._able) <= 4096
+    assert 0 < len(chain._first_chars) <= 4096
 
 
 def test_a_parser_without_a_class_is_always_asked() -> None:
