@@ -20,20 +20,17 @@ from loghealth.runtime.serve import build_pipeline
 from loghealth.settings import Settings
 from loghealth.store.clients import ClientInfo, ClientStore
 from loghealth.store.tokens import Role, TokenStore
+from tests.rules import BOOM_RULES
 
-RULES = """
-signatures:
-  - id: boom
-    patterns: ['BOOM \\d+']
-    severity: error
-    category: bug
-    area: process
-  - id: wobble
+RULES = (
+    BOOM_RULES
+    + """  - id: wobble
     patterns: ['WOBBLE']
     severity: warning
     category: environment
     area: network
 """
+)
 
 
 @dataclass

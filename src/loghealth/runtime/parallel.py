@@ -297,12 +297,10 @@ def scan_parallel(
     forked = context.get_start_method() == "fork"
     if options.lazy and (forked or cache is not None):
         engine.matcher.raw_scanner()  # built once here: inherited by forked workers, or cached
-    if forked:
-        start: tuple[Callable[..., None], tuple[object, ...]] = (_adopt_matcher, (engine.matcher,))
-    else:
-        start = (_init_worker, (engine.catalog, engine.matcher.engine, cache))
+    initializer: Callable[..., None] = _adopt_matcher if forked else _init_worker
+    initargs = (engine.matcher,) if forked else (engine.catalog, engine.matcher.engine, cache)
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=start[0], initargs=start[1]
+        max_workers=jobs, mp_context=context, initializer=initializer, initargs=initargs
     ) as pool:
         window: deque[Callable[[], TaskResult]] = deque()
 
