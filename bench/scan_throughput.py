@@ -9,7 +9,8 @@ from the catalog's own `match` examples. Then, in this one run and on that corpu
 and the fast engine at `--jobs N` (all parsing lazily, `runtime.lazy`), the same scan with every
 record fully parsed (the reference: `ScanOptions(lazy=False)`, run through this script's
 `--reference-scan` mode; `--skip-reference` leaves it out), `rg -i -c -f` over the same patterns
-(`loghealth catalog export --patterns`, each wrapped as `(?-u:…)`), and a naive Python loop over
+(`loghealth catalog export --patterns`, each wrapped as `(?-u:…)`) on one thread and on N — it
+searches files in parallel, so `-j1` pairs with `--jobs 1` — and a naive Python loop over
 the compiled patterns (on the first `--naive-mb` MB only: at < 1 MB/s it would take hours). It
 prints MB/s, lines/s, peak RSS and ratios — with the machine's own parallel ceiling (N processes
 spinning a Python loop against one; on a shared VM often well below N) — and checks that every
@@ -319,9 +320,13 @@ def main() -> None:
         runs.append(run_command("loghealth fast --jobs 1, full parse (reference)", reference,
                                 size, lines, subprocess.PIPE))  # fmt: skip
     rg = shutil.which("rg")
+    rg_one, rg_many = "rg -j1 -i -c -f (?-u:…)", f"rg -j{args.jobs} -i -c -f (?-u:…)"
     if rg:
-        runs.append(run_command("rg -i -c -f (?-u:…)", [rg, "-i", "-c", "-f", str(patterns_file),
-                                *map(str, paths)], size, lines, subprocess.DEVNULL))  # fmt: skip
+        # ripgrep searches files in parallel: one thread is the pairing for `--jobs 1`
+        for label, threads in [(rg_one, 1), (rg_many, args.jobs)]:
+            runs.append(run_command(label, [rg, f"-j{threads}", "-i", "-c", "-f",
+                                            str(patterns_file), *map(str, paths)],
+                                    size, lines, subprocess.DEVNULL))  # fmt: skip
     else:
         print("ripgrep not found: apt-get install ripgrep (skipped)")
     patterns = [p for s in catalog.signatures for p in s.spec.patterns]
@@ -344,7 +349,10 @@ def main() -> None:
         f"loghealth fast --jobs {args.jobs}"].mb_per_s / one.mb_per_s}  # fmt: skip
     ratios[f"machine ceiling: {args.jobs} spinning processes / one"] = ceiling
     if rg:
-        ratios["fast --jobs 1 / ripgrep"] = one.mb_per_s / by_label["rg -i -c -f (?-u:…)"].mb_per_s
+        ratios["fast --jobs 1 / ripgrep -j1"] = one.mb_per_s / by_label[rg_one].mb_per_s
+        ratios[f"fast --jobs {args.jobs} / ripgrep -j{args.jobs}"] = (
+            by_label[f"loghealth fast --jobs {args.jobs}"].mb_per_s / by_label[rg_many].mb_per_s
+        )
     if "loghealth portable --jobs 1" in by_label:
         ratios["portable / naive loop"] = (
             by_label["loghealth portable --jobs 1"].mb_per_s / naive.mb_per_s
