@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import re._constants as sre  # type: ignore[import-not-found]
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from typing import Any
+
+from loghealth.rules.tree import parse_tree
 
 __all__ = ["lint_pattern"]
 
@@ -81,7 +82,7 @@ def lint_pattern(pattern: str) -> list[str]:
     compile gets one problem naming the `re` error. Never raises.
     """
     try:
-        tree = sre_parse.parse(pattern, re.IGNORECASE)
+        tree = parse_tree(pattern)
     except (re.error, RecursionError, ValueError, TypeError, OverflowError) as error:
         return [f"does not compile: {error}"]
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import re._constants as sre  # type: ignore[import-not-found]
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from typing import Any
+
+from loghealth.rules.tree import parse_tree
 
 __all__ = ["MIN_LITERAL_CHARS", "required_literals"]
 
@@ -70,7 +71,7 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
     the caller must then always run the regex. Never raises.
     """
     try:
-        tree = sre_parse.parse(pattern, re.IGNORECASE)
+        tree = parse_tree(pattern)
     except (re.error, RecursionError, ValueError, TypeError, OverflowError):
         return None
     return _sequence(list(tree))

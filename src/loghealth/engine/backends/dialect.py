@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 import re._constants as sre  # type: ignore[import-not-found]
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from typing import Any
+
+from loghealth.rules.tree import parse_tree
 
 __all__ = ["Unsupported", "to_multipattern"]
 
@@ -138,7 +139,7 @@ def to_multipattern(pattern: str, *, anchors: bool = True) -> str:
             that can match an empty string, or one that does not compile with `re`.
     """
     try:
-        tree = sre_parse.parse(pattern, re.IGNORECASE)
+        tree = parse_tree(pattern)
     except (re.error, RecursionError, ValueError, TypeError, OverflowError) as error:
         raise Unsupported(f"does not compile: {error}") from None
     if tree.getwidth()[0] == 0:
