@@ -13,6 +13,7 @@ from loghealth.rules.lint import lint_pattern
 from loghealth.rules.literals import required_literals
 from loghealth.rules.loader import Signature
 from loghealth.rules.schema import Tier
+from loghealth.rules.tree import parse_tree
 
 __all__ = ["CompiledSignature", "compile_signatures"]
 
@@ -23,9 +24,17 @@ class CompiledSignature:
 
     signature: Signature
     regex: re.Pattern[str]
-    patterns: tuple[re.Pattern[str], ...]
     formats: frozenset[str]
     literals: tuple[str, ...] | None
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """Each pattern alone, compiled case-insensitively, for its groups (`re` caches them).
+
+        Compiled on demand: only a rule test reads them, and compiling every pattern of the
+        catalog a second time would lengthen every scan's start-up.
+        """
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.signature.spec.patterns)
 
     @property
     def specificity(self) -> tuple[int, int, int]:
@@ -67,7 +76,8 @@ def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignat
                 errors.extend(problems)
                 continue
         try:
-            patterns = tuple(re.compile(p, re.IGNORECASE) for p in signature.spec.patterns)
+            for pattern in signature.spec.patterns:  # alone too: `a)(b` compiles only joined
+                parse_tree(pattern)
             joined = re.compile(
                 "|".join(f"(?:{p})" for p in signature.spec.patterns), re.IGNORECASE
             )
@@ -78,7 +88,6 @@ def compile_signatures(signatures: list[Signature]) -> tuple[list[CompiledSignat
             CompiledSignature(
                 signature,
                 joined,
-                patterns,
                 frozenset(signature.spec.applies_to.formats),
                 _literals(signature.spec.patterns),
             )
