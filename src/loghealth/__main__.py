@@ -1,5 +1,5 @@
 """`python -m loghealth`: the same as the `loghealth` command."""
 
-from loghealth.cli.main import main
+from loghealth.cli.entry import main
 
 main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from pathlib import Path
@@ -22,6 +21,7 @@ from loghealth.rules.loader import CatalogError, load_catalog
 from loghealth.runtime import ScanOptions, scan_inputs
 from loghealth.runtime.cache import default_cache
 from loghealth.sources import InputError, discover_inputs
+from loghealth.startup import collector_paused
 
 __all__ = ["scan_command"]
 
@@ -119,24 +119,24 @@ def scan_command(
         fail(f"--format {log_format!r}: use one of {', '.join(PARSER_NAMES)}")
     tz = timezone_option(timezone)
     now = SystemClock().now()
-    try:
-        catalog = load_catalog(pack or None, rules or ())
-        inputs = discover_inputs(paths, include or (), exclude or ())
-    except (CatalogError, InputError) as error:
-        fail(str(error))
-    if not inputs:
-        fail(f"no log files found in {', '.join(paths)} (see --include)")
-    options = ScanOptions(
-        tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz)
-    )
-    if engine_kind not in tuple(EngineKind):
-        fail(f"--engine {engine_kind!r}: use one of {', '.join(EngineKind)}")
-    try:
-        redactor = Redactor(redact or (), catalog.redact_patterns())
-        engine = Engine(catalog, redactor, engine_kind, default_cache())
-    except EngineUnavailableError as error:
-        fail(str(error))
-    gc.freeze()  # what start-up built lives to the end: the collector need not walk it again
+    with collector_paused():  # what start-up builds lives to the end (see `startup`)
+        try:
+            catalog = load_catalog(pack or None, rules or ())
+            inputs = discover_inputs(paths, include or (), exclude or ())
+        except (CatalogError, InputError) as error:
+            fail(str(error))
+        if not inputs:
+            fail(f"no log files found in {', '.join(paths)} (see --include)")
+        options = ScanOptions(
+            tz=tz, now=now, format=log_format, last=last, since=parse_since(since, now, tz)
+        )
+        if engine_kind not in tuple(EngineKind):
+            fail(f"--engine {engine_kind!r}: use one of {', '.join(EngineKind)}")
+        try:
+            redactor = Redactor(redact or (), catalog.redact_patterns())
+            engine = Engine(catalog, redactor, engine_kind, default_cache())
+        except EngineUnavailableError as error:
+            fail(str(error))
     try:
         with progress_for(inputs, enabled=True) as on_bytes:
             result = scan_inputs(inputs, engine, options, on_bytes, jobs or os.cpu_count() or 1)

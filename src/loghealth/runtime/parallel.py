@@ -12,7 +12,6 @@ framing does, that a parser reads a line the same way whatever lines it saw befo
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import threading
 from collections import deque
@@ -42,6 +41,7 @@ from loghealth.runtime.scan import (
     select_records,
 )
 from loghealth.sources.files import GZIP_MAGIC, FileInput, InputError, decode_line
+from loghealth.startup import collector_paused
 
 __all__ = [
     "CHUNK_BYTES",
@@ -238,8 +238,8 @@ def _counting(lines: Iterator[str], result: TaskResult) -> Iterator[str]:
 def _init_worker(catalog: Catalog, engine: EngineKind, cache: DatabaseCache | None) -> None:
     """Build the worker's matcher (a worker started by a fork server or spawned)."""
     global _worker_matcher
-    _worker_matcher = Engine(catalog, engine=engine, cache=cache).matcher
-    gc.freeze()  # the catalog and matcher live as long as the worker: no need to walk them again
+    with collector_paused():  # the catalog and matcher live as long as the worker
+        _worker_matcher = Engine(catalog, engine=engine, cache=cache).matcher
 
 
 def _adopt_matcher(matcher: Matcher) -> None:
