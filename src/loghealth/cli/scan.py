@@ -14,6 +14,7 @@ from loghealth.cli.common import fail, parse_since, progress_for, stderr, timezo
 from loghealth.clock import SystemClock
 from loghealth.engine import Engine, Redactor
 from loghealth.engine.backends import EngineKind, EngineUnavailableError
+from loghealth.gc_policy import collector_paused, young_collections_spaced
 from loghealth.model import Severity
 from loghealth.parsing import PARSER_NAMES
 from loghealth.report import render_markdown, render_table, scan_document
@@ -21,7 +22,6 @@ from loghealth.rules.loader import CatalogError, load_catalog
 from loghealth.runtime import ScanOptions, scan_inputs
 from loghealth.runtime.cache import default_cache
 from loghealth.sources import InputError, discover_inputs
-from loghealth.startup import collector_paused
 
 __all__ = ["scan_command"]
 
@@ -119,7 +119,7 @@ def scan_command(
         fail(f"--format {log_format!r}: use one of {', '.join(PARSER_NAMES)}")
     tz = timezone_option(timezone)
     now = SystemClock().now()
-    with collector_paused():  # what start-up builds lives to the end (see `startup`)
+    with collector_paused():  # what start-up builds lives to the end (see `gc_policy`)
         try:
             catalog = load_catalog(pack or None, rules or ())
             inputs = discover_inputs(paths, include or (), exclude or ())
@@ -138,7 +138,7 @@ def scan_command(
         except EngineUnavailableError as error:
             fail(str(error))
     try:
-        with progress_for(inputs, enabled=True) as on_bytes:
+        with progress_for(inputs, enabled=True) as on_bytes, young_collections_spaced():
             result = scan_inputs(inputs, engine, options, on_bytes, jobs or os.cpu_count() or 1)
     except InputError as error:
         fail(str(error))

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from loghealth.engine import Engine, Matcher
 from loghealth.engine.backends import DatabaseCache, EngineKind
 from loghealth.engine.core import CompactHit, compact_hit
+from loghealth.gc_policy import collector_paused, space_young_collections
 from loghealth.model import LogRecord
 from loghealth.parsing import ParseContext, create_parser
 from loghealth.parsing.base import parse_line
@@ -41,7 +42,6 @@ from loghealth.runtime.scan import (
     select_records,
 )
 from loghealth.sources.files import GZIP_MAGIC, FileInput, InputError, decode_line
-from loghealth.startup import collector_paused
 
 __all__ = [
     "CHUNK_BYTES",
@@ -240,12 +240,14 @@ def _init_worker(catalog: Catalog, engine: EngineKind, cache: DatabaseCache | No
     global _worker_matcher
     with collector_paused():  # the catalog and matcher live as long as the worker
         _worker_matcher = Engine(catalog, engine=engine, cache=cache).matcher
+    space_young_collections()  # a worker only scans (see `gc_policy`)
 
 
 def _adopt_matcher(matcher: Matcher) -> None:
     """Use the matcher the parent built (a forked worker holds a copy of it already)."""
     global _worker_matcher
     _worker_matcher = matcher
+    space_young_collections()  # a worker only scans (see `gc_policy`)
 
 
 def _context() -> multiprocessing.context.BaseContext:

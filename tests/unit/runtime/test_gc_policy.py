@@ -1,4 +1,4 @@
-"""startup.collector_paused: no collection inside, then what was built is frozen."""
+"""gc_policy: start-up with the collector paused, scans with young collections spaced out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from loghealth.startup import collector_paused
+from loghealth.gc_policy import (
+    SCAN_YOUNG_THRESHOLD,
+    collector_paused,
+    space_young_collections,
+    young_collections_spaced,
+)
 
 
 @pytest.fixture
@@ -92,3 +97,55 @@ def test_the_command_imports_its_modules_with_the_collector_paused() -> None:
     version, report = done.stdout.strip().splitlines()
     assert version.startswith("loghealth ")
     assert report == "0 True True"
+
+
+def _batches(count: int, size: int) -> None:
+    # what a scan does: a batch of objects (here cycle-free records) lives until it is matched
+    for _ in range(count):
+        batch = [[index] for index in range(size)]
+        del batch
+
+
+def test_scans_collect_the_young_generation_less_often(collections: list[int]) -> None:
+    default = gc.get_threshold()
+    _batches(20, 1024)
+    at_default = len(collections)
+    collections.clear()
+    with young_collections_spaced():
+        assert gc.get_threshold() == (SCAN_YOUNG_THRESHOLD, *default[1:])
+        _batches(20, 1024)
+    assert gc.get_threshold() == default
+    assert at_default >= 20  # each batch of 1,024 outgrew the default 700
+    assert len(collections) == 0  # each batch was freed before 10,000 net allocations
+
+
+def test_spacing_never_lowers_a_threshold_or_turns_collection_back_on() -> None:
+    default = gc.get_threshold()
+    try:
+        gc.set_threshold(50_000)
+        assert space_young_collections()[0] == 50_000
+        assert gc.get_threshold()[0] == 50_000
+        gc.set_threshold(0)
+        space_young_collections()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*default)
+
+
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_a_jobs_worker_spaces_its_collections(start: str) -> None:
+    from loghealth.engine import Matcher
+    from loghealth.rules.loader import load_catalog
+    from loghealth.runtime import parallel
+
+    default = gc.get_threshold()
+    try:
+        if start == "fork":
+            parallel._adopt_matcher(Matcher([], "portable"))
+        else:
+            parallel._init_worker(load_catalog([], []), "portable", None)
+        assert gc.get_threshold() == (SCAN_YOUNG_THRESHOLD, *default[1:])
+    finally:
+        gc.set_threshold(*default)
+        parallel._worker_matcher = None
+        gc.unfreeze()
