@@ -218,19 +218,9 @@ class Framer:
             return None
         self._open = self._extra = None
         self._chars = 0
-        if extra is None:
-            return record
-        return LogRecord(
-            record.timestamp,
-            record.level,
-            record.logger,
-            "\n".join([record.message, *extra]),
-            record.fields,
-            record.raw,
-            record.format,
-            record.source,
-            record.line,
-        )
+        if extra is not None:  # the record is still ours alone: complete its message in place
+            _SET_MESSAGE(record, "\n".join([record.message, *extra]))
+        return record
 
 
 def frame_records(
