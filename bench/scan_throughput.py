@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from loghealth.rules.loader import load_catalog
+from loghealth.rules.loader import Catalog, load_catalog
 
 SEED = 7
 TARGET_SIGNATURES = 150
@@ -163,6 +163,50 @@ def synthetic_rules(path: Path, count: int) -> None:
     path.write_text("signatures:\n" + "\n".join(entries) + "\n")
 
 
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """`--size` and `--dir`: which corpus to generate or reuse."""
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        default=parse_size("200MB"),
+        help="corpus size, split over four files: 200MB, 1GB (default: 200MB)",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "loghealth-bench",
+        help="where the corpus is generated once and kept (default: %(default)s)",
+    )
+
+
+def prepare_corpus(directory: Path, size: int) -> tuple[Catalog, list[str], list[Path], Path]:
+    """The shipped catalog, its `match` examples (the problem lines), the corpus files of `size`
+    bytes under `directory` (generated once) and the bench's synthetic rules file."""
+    catalog = load_catalog()
+    problems = [
+        line for s in catalog.signatures if s.spec.examples for line in s.spec.examples.match
+    ]
+    paths = generate(directory / f"{size}", size, problems)
+    rules = directory / "synthetic-rules.yaml"
+    synthetic_rules(rules, max(0, TARGET_SIGNATURES - len(catalog.signatures)))
+    return catalog, problems, paths, rules
+
+
+def ripgrep_patterns(directory: Path, rules: Path) -> tuple[Path, list[str]]:
+    """The file of the catalog's and `rules`' patterns for `rg -f`, each as `(?-u:…)`, and the
+    patterns as `loghealth catalog export --patterns` gave them."""
+    exported = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "loghealth", "catalog", "export", "--patterns", "--rules",
+         str(rules)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()  # fmt: skip
+    patterns_file = directory / "patterns.txt"
+    patterns_file.write_text("".join(f"(?-u:{p})\n" for p in exported))
+    return patterns_file, exported
+
+
 # ---------------------------------------------------------------- runs
 @dataclass
 class Run:
@@ -256,33 +300,41 @@ def main() -> None:
         reference_scan(Path(sys.argv[2]), sys.argv[3:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=parse_size, default=parse_size("200MB"))
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "loghealth-bench")
-    parser.add_argument("--naive-mb", type=float, default=16)
-    parser.add_argument("--skip-portable", action="store_true")
-    parser.add_argument("--skip-reference", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; each command keeps its best")
+    add_corpus_options(parser)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for the --jobs N runs and rg -jN (default: CPU count)",
+    )
+    parser.add_argument(
+        "--naive-mb",
+        type=float,
+        default=16,
+        help="MB the naive loop reads, split across the files (default: 16)",
+    )
+    parser.add_argument(
+        "--skip-portable", action="store_true", help="leave out the portable engine's run"
+    )
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="leave out the full parse (the reference the findings are checked "
+        "against; it is the slowest run)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds; each command keeps its best time (default: 3)",
+    )
     args = parser.parse_args()
 
-    catalog = load_catalog()
-    problems = [
-        line for s in catalog.signatures if s.spec.examples for line in s.spec.examples.match
-    ]
-    paths = generate(args.dir / f"{args.size}", args.size, problems)
-    rules = args.dir / "synthetic-rules.yaml"
-    synthetic_rules(rules, max(0, TARGET_SIGNATURES - len(catalog.signatures)))
+    catalog, problems, paths, rules = prepare_corpus(args.dir, args.size)
     size = sum(p.stat().st_size for p in paths)
     lines = sum(1 for p in paths for _ in p.open("rb"))
     loghealth = [sys.executable, "-m", "loghealth"]
-    exported = subprocess.run(  # noqa: S603
-        [*loghealth, "catalog", "export", "--patterns", "--rules", str(rules)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    patterns_file = args.dir / "patterns.txt"
-    patterns_file.write_text("".join(f"(?-u:{p})\n" for p in exported))
+    patterns_file, exported = ripgrep_patterns(args.dir, rules)
     signatures = len(catalog.signatures) + len(load_catalog([], [rules]).signatures)
     print(f"corpus: {len(paths)} files, {size / 1e6:,.0f} MB, {lines:,} lines in {args.dir}")
     print(
