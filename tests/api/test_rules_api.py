@@ -4,12 +4,14 @@ hot reload into the running engine, and stored rules at `serve` start-up."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from loghealth.api.schemas import RuleIn, RulePatchIn
+from loghealth.api.schemas.rules import VerdictOut
 from loghealth.clock import SystemClock
+from loghealth.engine import Gate
 from loghealth.rules.schema import SignatureSpec
 from loghealth.runtime.serve import build_pipeline
 from loghealth.settings import Settings
@@ -34,6 +36,10 @@ def _lines(*messages: str) -> list[str]:
 def test_rule_fields_are_the_signature_schema_plus_scope() -> None:
     assert set(RuleIn.model_fields) == set(SignatureSpec.model_fields) | {"scope"}
     assert set(RulePatchIn.model_fields) == set(SignatureSpec.model_fields) - {"id"} | {"scope"}
+
+
+def test_verdict_gates_are_the_engines() -> None:
+    assert set(get_args(VerdictOut.model_fields["gate"].annotation)) == {str(g) for g in Gate}
 
 
 def test_crud_round_trip(api_settings: Settings) -> None:
@@ -196,6 +202,18 @@ def test_rule_test_verdicts(api_settings: Settings) -> None:
         )  # fmt: skip
         assert bad_draft.status_code == 422
         assert bad_draft.json()["errors"][0]["loc"] == "body.rule.patterns.0"
+
+        # a pattern that backtracks for ~30 s on this line (`re`) gives up within its budget
+        slow = {**RULE, "patterns": ["(a|aa)*c"]}
+        timed = await api.http.post(
+            "/api/v1/rules/test",
+            json={"lines": _lines("ERROR app: " + "a" * 40 + "b c"), "rule": slow},
+            headers=viewer,
+        )
+        assert timed.status_code == 200, timed.text
+        (record,) = timed.json()["records"]
+        assert record["matched"] is None
+        assert record["verdicts"][0]["gate"] == "search time budget exceeded"
 
     run_api(api_settings, scenario)
 

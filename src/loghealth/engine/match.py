@@ -5,11 +5,14 @@ or format > not). A prefilter backend (`engine.backends`: Hyperscan when install
 Aho-Corasick literal pass) names the signatures that can possibly match a message, so most records
 cost one shared pass, not a regex per signature. The first candidate that passes every gate and
 whose pattern `re` finds in the message wins — the backend only decides speed, never the hit.
+A user rule's search that runs past its time budget (`rules.compile.BudgetedPattern`) counts as
+not found, and is counted in `Matcher.timeouts`.
 """
 
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +33,7 @@ class Gate(enum.StrEnum):
     LEVEL = "level gate"
     LOGGER = "logger gate"
     BELOW_MIN_COUNT = "below min_count"
+    TIMEOUT = "search time budget exceeded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,10 @@ def _passes(compiled: CompiledSignature, record: LogRecord) -> bool:
 
 
 class Matcher:
-    """Picks the winning signature for each record. Pure: no I/O, no clock.
+    """Picks the winning signature for each record. No I/O; pure but for user rules' budget.
+
+    A user rule whose search in a message runs out of time (`rules.compile.BudgetedPattern`)
+    does not match that record; `timeouts` counts such searches per signature id.
 
     `engine` chooses the prefilter (`auto`, `fast`, `portable`; see `EngineKind`). Batches
     (`match_many`) let the fast backend scan many messages in one call. `cache` keeps the fast
@@ -92,6 +99,7 @@ class Matcher:
         self._prefilter: Prefilter = create_prefilter(engine, self._compiled, cache)
         self._raw: RawScanner | bool | None = False  # False: not built yet
         self._raw_by_format: dict[str, RawScanner] = {}
+        self.timeouts: Counter[str] = Counter()
 
     @property
     def engine(self) -> EngineKind:
@@ -129,11 +137,22 @@ class Matcher:
             self._raw_by_format[log_format] = scanner
         return scanner
 
+    def take_timeouts(self) -> Counter[str]:
+        """The searches that ran out of time per signature id since the last call; resets them."""
+        taken, self.timeouts = self.timeouts, Counter()
+        return taken
+
     def _first(self, record: LogRecord, candidates: Sequence[int]) -> Hit | None:
         for index in candidates:
             compiled = self._compiled[index]
-            if _passes(compiled, record) and compiled.regex.search(record.message):
-                return Hit(compiled.signature.id, record)
+            if _passes(compiled, record):
+                try:
+                    found = compiled.regex.search(record.message)
+                except TimeoutError:
+                    self.timeouts[compiled.signature.id] += 1
+                    continue
+                if found:
+                    return Hit(compiled.signature.id, record)
         return None
 
     def match(self, record: LogRecord) -> Hit | None:
@@ -150,10 +169,21 @@ class Matcher:
         return self._first(record, range(len(self._compiled)))
 
     def explain(self, record: LogRecord) -> list[Verdict]:
-        """Every signature whose pattern is found in the record, with the gate that decided it."""
+        """Every signature whose pattern is found in the record, with the gate that decided it.
+
+        A user rule whose search ran out of time gets `Gate.TIMEOUT` (and is not counted in
+        `timeouts`: an explanation is not a scan).
+        """
         verdicts = []
         for compiled in self._compiled:
-            if compiled.regex.search(record.message) is None:
+            try:
+                found = compiled.regex.search(record.message)
+            except TimeoutError:
+                budget = getattr(compiled.regex, "budget", 0.0)
+                detail = f"gave up after {budget * 1000:.0f} ms; simplify the pattern"
+                verdicts.append(Verdict(compiled.signature.id, Gate.TIMEOUT, detail))
+                continue
+            if found is None:
                 continue
             gate, detail = _gate(compiled, record)
             verdicts.append(Verdict(compiled.signature.id, gate, detail))

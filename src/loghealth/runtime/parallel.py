@@ -80,6 +80,7 @@ class TaskResult:
     """Counts and hits of one task; `lines` is the number of lines it read (chunks only).
 
     `hits` are compact tuples (`engine.CompactHit`): they cross the process boundary.
+    `timeouts` are the user rules' searches that ran out of time (`Matcher.take_timeouts`).
     """
 
     records: int = 0
@@ -87,6 +88,7 @@ class TaskResult:
     lines: int = 0
     hits: list[CompactHit] = field(default_factory=list)
     report: SourceReport | None = None
+    timeouts: dict[str, int] = field(default_factory=dict)
 
 
 def read_range(path: Path, start: int, end: int | None) -> Iterator[str]:
@@ -183,6 +185,12 @@ def run_task(task: Task, options: ScanOptions, matcher: Matcher | None = None) -
     matcher = matcher or _worker_matcher
     if matcher is None:
         raise RuntimeError("worker matcher not initialised")
+    result = _match_task(task, options, matcher)
+    result.timeouts = dict(matcher.take_timeouts())
+    return result
+
+
+def _match_task(task: Task, options: ScanOptions, matcher: Matcher) -> TaskResult:
     if task.source.path is not None and options.lazy:
         lazy = _run_lazily(task, options, matcher)
         if lazy is not None:
@@ -344,7 +352,7 @@ def _absorb_all(
         line_base[task.index] += result.lines
         report.records += result.records
         report.unparsed += result.unparsed
-        engine.absorb(result.records, result.unparsed, task.source.name, hits)
+        engine.absorb(result.records, result.unparsed, task.source.name, hits, result.timeouts)
         if on_bytes is not None:
             end = task.source.size_bytes if task.end is None else task.end
             on_bytes(end - task.start)

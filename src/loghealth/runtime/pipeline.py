@@ -254,6 +254,8 @@ class Pipeline:
             stream.last_record_at = record.timestamp
         engine = self.source_engines.get(stream.source_id, self.engine)
         hit = engine.matcher.match(record)
+        if engine.matcher.timeouts:  # a user rule's search ran out of time: a drop, by reason
+            self.gate.drops["search_timeout"] += engine.matcher.take_timeouts().total()
         if hit is not None:
             signature = engine.catalog.get(hit.signature_id)
             if signature is not None:

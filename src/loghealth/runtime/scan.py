@@ -173,7 +173,7 @@ def scan_inputs(
         findings=findings,
         health=health_score(findings),
         below_threshold=engine.aggregator.below_threshold(),
-        errors=list(engine.catalog.errors) + list(engine.errors),
+        errors=[*engine.catalog.errors, *engine.errors, *engine.timeout_errors()],
     )
 
 

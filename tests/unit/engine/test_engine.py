@@ -97,6 +97,41 @@ def test_level_gate_and_explain(engine: Engine) -> None:
     assert [(v.signature_id, v.gate) for v in verdicts] == [("disk-almost-full", Gate.LEVEL)]
 
 
+SLOW_RULES = """
+signatures:
+  - id: slow-rule
+    patterns: ['(a|aa)*c']
+    severity: error
+    category: bug
+    area: process
+  - id: quick-rule
+    patterns: ['b c$']
+    severity: warning
+    category: bug
+    area: process
+"""
+
+
+def test_a_user_rule_out_of_its_time_budget_does_not_hit_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(SLOW_RULES)
+    engine = Engine(load_catalog([], [rules]))
+    near_miss = _record("a" * 40 + "b c")  # `re` would take ~30 s to find the `c`
+    hit = engine.feed(near_miss)
+    assert hit is not None and hit.signature_id == "quick-rule"  # the next candidate wins
+    assert engine.feed_many([near_miss, _record("aac")])[1].signature_id == "slow-rule"
+    assert engine.search_timeouts == {"slow-rule": 2}
+    assert engine.matcher.timeouts == {}  # taken by the engine
+    (message,) = engine.timeout_errors()
+    assert message.startswith("slow-rule: 2 search(es) gave up after 50 ms")
+    verdicts = {v.signature_id: v.gate for v in engine.matcher.explain(near_miss)}
+    assert verdicts == {"slow-rule": Gate.TIMEOUT, "quick-rule": Gate.PASSED}
+    engine.absorb(0, 0, "a.log", (), {"slow-rule": 3})  # from a worker
+    assert engine.search_timeouts == {"slow-rule": 5}
+
+
 def test_unknown_level_passes_the_level_gate(engine: Engine) -> None:
     assert engine.feed(_record("disk almost full", level=None)) is not None
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from loghealth.engine import Engine
 from loghealth.report import scan_document
-from loghealth.rules.loader import load_catalog
+from loghealth.rules.loader import Catalog, load_catalog
 from loghealth.runtime import ScanOptions, parallel, scan_inputs
 from loghealth.runtime.parallel import plan_tasks, read_range, scan_parallel
 from loghealth.runtime.scan import ScanResult
@@ -36,18 +36,23 @@ LINES = [
 ]
 
 
-def _document(result: ScanResult) -> str:
-    return json.dumps(scan_document(result, CATALOG, "en"), sort_keys=True, default=str)
+def _document(result: ScanResult, catalog: Catalog = CATALOG) -> str:
+    return json.dumps(scan_document(result, catalog, "en"), sort_keys=True, default=str)
 
 
-def _serial(inputs: list[FileInput], kind: str = "fast") -> str:
-    return _document(scan_inputs(inputs, Engine(CATALOG, engine=kind), OPTIONS))
+def _serial(inputs: list[FileInput], kind: str = "fast", catalog: Catalog = CATALOG) -> str:
+    return _document(scan_inputs(inputs, Engine(catalog, engine=kind), OPTIONS), catalog)
 
 
 def _chunked(
-    inputs: list[FileInput], jobs: int, chunk: int, min_bytes: int = 1 << 40, kind: str = "fast"
+    inputs: list[FileInput],
+    jobs: int,
+    chunk: int,
+    min_bytes: int = 1 << 40,
+    kind: str = "fast",
+    catalog: Catalog = CATALOG,
 ) -> str:
-    engine = Engine(CATALOG, engine=kind)
+    engine = Engine(catalog, engine=kind)
     reports = scan_parallel(inputs, engine, OPTIONS, jobs, chunk_bytes=chunk, min_bytes=min_bytes)
     findings = engine.findings()
     from loghealth.engine import health_score
@@ -61,9 +66,9 @@ def _chunked(
         findings=findings,
         health=health_score(findings),
         below_threshold=engine.aggregator.below_threshold(),
-        errors=list(engine.catalog.errors) + list(engine.errors),
+        errors=[*engine.catalog.errors, *engine.errors, *engine.timeout_errors()],
     )
-    return _document(result)
+    return _document(result, catalog)
 
 
 def _input(path: Path) -> FileInput:
@@ -98,6 +103,22 @@ def test_worker_processes_by_file_and_by_chunk_give_the_serial_result(
     expected = _serial(inputs)
     assert _chunked(inputs, 2, 20_000, min_bytes=0) == expected
     assert len(plan_tasks(inputs, OPTIONS, 20_000)[0]) > len(inputs)
+
+
+def test_workers_report_a_user_rules_timeouts_as_one_job_does(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "signatures:\n  - {id: slow-rule, patterns: ['(a|aa)*c'], severity: error, "
+        "category: bug, area: process}\n"
+    )
+    catalog = load_catalog([], [rules])
+    slow = "2026-03-14 08:04:00,000 ERROR [app] " + "a" * 40 + "b c"  # ~30 s for `re`
+    big = tmp_path / "big.log"
+    big.write_text("\n".join([*LINES * 150, slow, *LINES * 150, slow]) + "\n")
+    inputs = [_input(big)]
+    serial = _serial(inputs, catalog=catalog)
+    assert "slow-rule: 2 search(es) gave up" in serial
+    assert _chunked(inputs, 2, 20_000, min_bytes=0, catalog=catalog) == serial
 
 
 def test_workers_fork_only_while_no_other_thread_runs() -> None:

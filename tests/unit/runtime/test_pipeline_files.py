@@ -44,9 +44,15 @@ def boom_count(store: Store) -> int:
 Scenario = Callable[[Path, Store, Pipeline], Awaitable[None]]
 
 
-def run_pipeline(tmp_path: Path, log: Path, scenario: Scenario, url: str | None = None) -> Store:
+def run_pipeline(
+    tmp_path: Path,
+    log: Path,
+    scenario: Scenario,
+    url: str | None = None,
+    rules_text: str = BOOM_RULES,
+) -> Store:
     rules = tmp_path / "rules.yaml"
-    rules.write_text(BOOM_RULES)
+    rules.write_text(rules_text)
     engine = create_store_engine(url or f"sqlite:///{tmp_path / 'lh.db'}")
     migrate(engine)
     store = Store(engine)
@@ -190,6 +196,19 @@ def test_traceback_is_one_record_in_a_live_file(tmp_path: Path) -> None:
     store = run_pipeline(tmp_path, log, scenario)
     [finding] = store.findings()
     assert finding.finding.sample == "request failed"
+
+
+def test_a_user_rules_search_out_of_time_is_a_drop(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("")
+    slow = "  - {id: slow, patterns: ['(a|aa)*c'], severity: error, category: bug, area: process}\n"
+
+    async def scenario(log: Path, store: Store, pipeline: Pipeline) -> None:
+        append(log, line(1, "a" * 40 + "b c") + line(2))  # ~30 s for `re` on the first
+        await wait_for(lambda: boom_count(store) == 1)
+        assert pipeline.gate.drops == {"search_timeout": 1}
+
+    run_pipeline(tmp_path, log, scenario, rules_text=BOOM_RULES + slow)
 
 
 def test_rules_hot_reload_with_a_broken_rule(tmp_path: Path) -> None:

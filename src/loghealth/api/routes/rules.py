@@ -292,7 +292,10 @@ async def test_rules(context: ContextDep, _: Viewer, body: RuleTestIn) -> RuleTe
 def _captures(engine: Engine, signature_id: str, message: str) -> dict[str, str | None]:
     compiled = next((c for c in engine.matcher.signatures if c.signature.id == signature_id), None)
     for pattern in compiled.patterns if compiled is not None else ():
-        found = pattern.search(message)
+        try:
+            found = pattern.search(message)
+        except TimeoutError:  # a user rule's pattern out of its time budget: no captures
+            continue
         if found is not None:
             named = found.groupdict()
             return named or {str(i): g for i, g in enumerate(found.groups(), start=1)}

@@ -142,11 +142,14 @@ class RuleTestIn(StrictIn):
 
 
 class VerdictOut(BaseModel):
-    """A signature whose pattern is found in the record and the gate that decided it."""
+    """A signature whose pattern is found in the record and the gate that decided it.
+
+    `search time budget exceeded`: a user rule's search gave up (`rules.compile.BudgetedPattern`).
+    """
 
     signature_id: str
     gate: Literal["passed", "pattern not found", "format gate", "level gate", "logger gate",
-                  "below min_count"]  # fmt: skip
+                  "below min_count", "search time budget exceeded"]  # fmt: skip
     detail: str
 
 
