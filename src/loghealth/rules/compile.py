@@ -101,7 +101,7 @@ class CompiledSignature:
 
     @property
     def patterns(self) -> tuple[Searcher, ...]:
-        """Each pattern alone, compiled as `regex` is, for its groups (`re` caches them).
+        """Each pattern alone, compiled as `regex` is, for its groups (`re`, `regex` cache them).
 
         Compiled on demand: only a rule test reads them, and compiling every pattern of the
         catalog a second time would lengthen every scan's start-up.
@@ -120,7 +120,7 @@ def _compiled(pattern: str, tier: Tier) -> Searcher:
     """`pattern` compiled case-insensitively: with a time budget for a user rule.
 
     Raises:
-        re.error: the pattern does not compile (`regex.error` is one).
+        re.error: the pattern does not compile (a `regex.error` is raised again as one).
     """
     if tier is Tier.RULE:
         try:
