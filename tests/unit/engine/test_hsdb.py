@@ -3,6 +3,7 @@
 # ruff: noqa: E402  (imports follow the skip when Hyperscan is not installed)
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,13 @@ def test_the_key_changes_with_any_input() -> None:
     assert base != database_key(EXPRESSIONS, [2, 1, 0], [FLAGS] * 3)
     assert base != database_key(EXPRESSIONS, IDS, [hyperscan.HS_FLAG_CASELESS] * 3)
     assert base == database_key(list(EXPRESSIONS), list(IDS), [FLAGS] * 3)
+
+
+def test_the_key_changes_with_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = database_key(EXPRESSIONS, IDS, [FLAGS] * 3)
+    other = "x86_64" if platform.machine() == "arm64" else "arm64"  # a cache shared with a Mac
+    monkeypatch.setattr("platform.machine", lambda: other)
+    assert database_key(EXPRESSIONS, IDS, [FLAGS] * 3) != base
 
 
 def test_a_damaged_entry_is_compiled_again_and_replaced(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ and a cache that fails to load or save only costs the compilation.
 from __future__ import annotations
 
 import hashlib
+import platform
+import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
@@ -24,11 +26,12 @@ _KEY_VERSION = b"loghealth-hsdb-1"
 def database_key(expressions: Sequence[bytes], ids: Sequence[int], flags: Sequence[int]) -> str:
     """A sha256 hex key of everything a block-mode database is compiled from.
 
-    The Hyperscan library version is part of the key: a serialized database only loads into
-    the version (and platform) that wrote it.
+    The Hyperscan library version and the platform are part of the key: a serialized database
+    only loads into the version and platform that wrote it (a cache directory shared between
+    an x86_64 and an arm64 machine keeps one database for each).
     """
     digest = hashlib.sha256(_KEY_VERSION)
-    digest.update(version("hyperscan").encode())
+    digest.update(f"{version('hyperscan')}\x00{sys.platform}\x00{platform.machine()}".encode())
     for expression, identifier, flag in zip(expressions, ids, flags, strict=True):
         digest.update(b"%d\x00%d\x00%d\x00" % (identifier, flag, len(expression)))
         digest.update(expression)
