@@ -49,7 +49,7 @@ def seed_sources(d: Dashboard) -> None:
     snapshots = {
         APP_LOG: SourceSnapshot(
             "file", "python_logging", "running", 1234, 1300, 66, 1536, 4,
-            {"cooldown": 3, "rate_limit": 1}, now - timedelta(minutes=5),
+            {"hit_cooldown": 3, "hit_rate_limit": 1}, now - timedelta(minutes=5),
         ),
         NET_LOG: SourceSnapshot(
             "file", None, "error", 0, 0, 0, 0, 0, {}, None, "permission denied: net.log"
@@ -110,7 +110,7 @@ def test_every_key_built_at_run_time_exists_in_english_and_russian() -> None:
     for lang in ("en", "ru"):
         missing = sorted(keys - set(load_messages(lang)))
         assert missing == [], lang
-    assert len(GATE_KEYS) == 6
+    assert len(GATE_KEYS) == 7
 
 
 def test_the_pages_speak_russian(tmp_path: Path) -> None:

@@ -31,10 +31,12 @@ Viewer = Annotated[WebUser, Depends(require_user())]
 Admin = Annotated[WebUser, Depends(require_user(Role.ADMIN))]
 
 DROP_REASONS = (
-    "cooldown", "rate_limit", "line_too_long", "message_too_long", "frame_too_large",
-    "framing_error", "queue_full", "too_many_connections", "rotated_while_stopped",
+    "hit_cooldown", "hit_rate_limit", "hit_search_timeout", "line_too_long", "message_too_long",
+    "frame_too_large", "framing_error", "queue_full", "too_many_connections",
+    "rotated_while_stopped",
 )  # fmt: skip
-"""Drop reasons the sources and the engine count (`sources.drop_<reason>` in the locales)."""
+"""Drop reasons the sources and the engine count (`sources.drop_<reason>` in the locales); the
+engine's, as the pipeline stores them, start with `hit_`."""
 SOURCE_STATES = ("starting", "running", "idle", "error", "stopped")
 """A source's life cycle (`sources.state_<state>` in the locales; others show as they are)."""
 _NOTICES = frozenset({"added", "removed", "not_running"})
