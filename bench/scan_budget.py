@@ -6,8 +6,9 @@ On `scan_throughput.py`'s corpus (the same files, generated once), on one thread
 
 - each pass the lazy scan (`runtime.lazy`) makes at C speed over every 4 MiB block of every
   file — reading and joining the blocks, counting lines (`bytes.count`), the unsure-line search
-  (PCRE2's JIT, the file format's quick pattern), Hyperscan over the raw bytes (the backend's
-  raw scanner) and the non-ASCII check — each block's pass timed once, summed;
+  (PCRE2's JIT, the quick pattern of the format in the layout of the file's first line; the
+  scan itself restarts it where a line changes the layout), Hyperscan over the raw bytes (the
+  backend's raw scanner) and the non-ASCII check — each block's pass timed once, summed;
 - the whole lazy scan of each file in this process, matched and aggregated by the fast engine,
   with the records it parsed (fed to the engine) and the hits among them; then matching and
   aggregating those records again, alone, in a second engine;
