@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from loghealth.engine.backends import DatabaseCache, EngineKind, Prefilter, create_prefilter
 from loghealth.engine.backends.raw import RawScanner, create_raw_scanner
 from loghealth.model import Hit, LogRecord
-from loghealth.rules.compile import CompiledSignature
+from loghealth.rules.compile import RULE_SEARCH_BUDGET_SECS, CompiledSignature
 
 __all__ = ["Gate", "Matcher", "Verdict"]
 
@@ -179,8 +179,9 @@ class Matcher:
             try:
                 found = compiled.regex.search(record.message)
             except TimeoutError:
-                budget = getattr(compiled.regex, "budget", 0.0)
-                detail = f"gave up after {budget * 1000:.0f} ms; simplify the pattern"
+                detail = (
+                    f"gave up after {RULE_SEARCH_BUDGET_SECS * 1000:.0f} ms; simplify the pattern"
+                )
                 verdicts.append(Verdict(compiled.signature.id, Gate.TIMEOUT, detail))
                 continue
             if found is None:

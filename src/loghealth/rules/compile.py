@@ -60,7 +60,7 @@ class BudgetedPattern:
 
     `re` cannot be interrupted, and `rules.lint` flags only nested repeats like `(a+)+`: an
     alternation whose branches match the same text, like `(a|aa)*c`, still backtracks
-    exponentially on a long run of `a`s (CPython 3.11: 0.16 s at 28, hours at 50). So user rules
+    exponentially on a long run of `a`s (CPython 3.11: 1.5 s at 32, 57 s at 40). So user rules
     are compiled with the `regex` module in its `re`-compatible mode (VERSION0), whose searches
     take a timeout (`regex` docs, "Timeout"). `regex` reads `{e}`, `{i<=1}` and the like as
     fuzzy-matching constraints where `re` reads braces as text: every `{` that does not open a
@@ -70,20 +70,19 @@ class BudgetedPattern:
         regex.error: the pattern does not compile (from the constructor).
     """
 
-    __slots__ = ("_compiled", "budget", "pattern")
+    __slots__ = ("_compiled", "pattern")
 
-    def __init__(self, pattern: str, budget: float = RULE_SEARCH_BUDGET_SECS) -> None:
+    def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self.budget = budget
         self._compiled = regex.compile(regex_source(pattern), regex.IGNORECASE | regex.VERSION0)
 
     def search(self, string: str, /) -> Any:
         """The first match in `string`, or None.
 
         Raises:
-            TimeoutError: the search took longer than `budget` seconds (it is abandoned).
+            TimeoutError: the search took longer than `RULE_SEARCH_BUDGET_SECS` (abandoned).
         """
-        return self._compiled.search(string, timeout=self.budget)
+        return self._compiled.search(string, timeout=RULE_SEARCH_BUDGET_SECS)
 
 
 @dataclass(frozen=True, slots=True)
