@@ -203,7 +203,7 @@ def test_rule_test_verdicts(api_settings: Settings) -> None:
         assert bad_draft.status_code == 422
         assert bad_draft.json()["errors"][0]["loc"] == "body.rule.patterns.0"
 
-        # a pattern that backtracks for ~30 s on this line (`re`) gives up within its budget
+        # a pattern that backtracks for about a minute on this line (`re`) gives up in its budget
         slow = {**RULE, "patterns": ["(a|aa)*c"]}
         timed = await api.http.post(
             "/api/v1/rules/test",

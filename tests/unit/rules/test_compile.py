@@ -69,7 +69,7 @@ def test_shipped_patterns_run_with_re_and_user_rules_within_a_time_budget() -> N
 
 
 def test_a_user_rule_the_lint_lets_through_gives_up_instead_of_hanging() -> None:
-    # overlapping branches under a repeat: `re` takes ~30 s on 40 `a`s, each one more x1.6
+    # overlapping branches under a repeat: `re` took 1.5 s on 32 `a`s, 57 s on 40
     (user,), errors = compile_signatures([_signature([r"(a|aa)*c"], Tier.RULE)])
     assert errors == []  # the lint flags nested repeats only
     with pytest.raises(TimeoutError):
